@@ -1,0 +1,36 @@
+"""pinnfield: physics-informed neural fields.
+
+Write a PDE as a sympy expression, solve it on SIREN fields with exact Taylor-mode
+derivatives, and validate against analytic and finite-difference references.
+"""
+
+from . import metrics as metrics
+from .constraints import Constraint as Constraint
+from .domains import Ball as Ball
+from .domains import Box as Box
+from .domains import Disk as Disk
+from .domains import Interval as Interval
+from .domains import Points as Points
+from .domains import TimeInterval as TimeInterval
+from .encodings import FourierFeatures as FourierFeatures
+from .encodings import PositionalEncoding as PositionalEncoding
+from .errors import DataError as DataError
+from .errors import DomainError as DomainError
+from .errors import EquationError as EquationError
+from .errors import PinnfieldError as PinnfieldError
+from .errors import TrainingError as TrainingError
+from .fields import MLP as MLP
+from .fields import AbstractField as AbstractField
+from .fields import Siren as Siren
+from .problem import Problem as Problem
+from .problem import Solution as Solution
+from .symbolic import Parameter as Parameter
+from .symbolic import div as div
+from .symbolic import dt as dt
+from .symbolic import grad as grad
+from .symbolic import lap as lap
+from .symbolic import normal_derivative as normal_derivative
+from .symbolic import requirements as requirements
+from .train import fit as fit
+
+__version__ = "0.1.0"

@@ -1,0 +1,171 @@
+"""The ``pinnfield`` command: list, run and validate ready problems.
+
+    pinnfield list
+    pinnfield run poisson [--steps N] [--out DIR] [--device D] [--seed S] [--data PATH]
+    pinnfield validate poisson [--out DIR] [--retrain]
+
+``run`` trains with the problem's defaults and writes ``metrics.json``, a figure, the field as
+``.vtu`` and ``.npz`` and a checkpoint to ``--out`` (default ``runs/NAME``). ``validate``
+compares the solution in ``--out`` (trained first if there is none) with every reference and
+writes ``validation.png`` and ``validation.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import inspect
+import os
+import sys
+
+from .errors import DataError, PinnfieldError
+
+__all__ = ["main"]
+
+
+def _problem_module(name: str):
+    from pinnfield.problems import REGISTRY
+
+    if name not in REGISTRY:
+        raise DataError(
+            f"There is no ready problem named {name!r}; expected one of "
+            f"{', '.join(sorted(REGISTRY))}. Run 'pinnfield list' to see them."
+        )
+    return importlib.import_module(f"pinnfield.problems.{name}")
+
+
+def _overrides(args, module) -> dict:
+    overrides = {"progress": not args.quiet}
+    for key in ("steps", "device", "seed"):
+        value = getattr(args, key, None)
+        if value is not None:
+            overrides[key] = value
+    if getattr(args, "data", None) is not None:
+        if "data" not in inspect.signature(module.solve).parameters:
+            raise DataError(
+                f"Problem {args.problem!r} takes no --data: it is defined analytically. Drop "
+                "--data, or pick a data-driven problem."
+            )
+        if not os.path.exists(args.data):
+            raise DataError(f"--data {args.data!r} does not exist; give a file or folder path.")
+        overrides["data"] = args.data
+    if "steps" in overrides and overrides["steps"] < 0:
+        raise DataError(f"--steps must be >= 0; received {overrides['steps']}.")
+    return overrides
+
+
+def _report(module, solution, out: str, name: str, *, validation: bool) -> dict:
+    """Evaluate on the problem's grid, write figures, fields and JSON; return the metrics."""
+    from pinnfield.io import write_json, write_npz, write_vtu
+    from pinnfield.plot import save_figure
+    from pinnfield.validation.compare import compare_on_grid, comparison_figure
+
+    axes = module.evaluation_axes()
+    references = module.references(axes)
+    labels = tuple(str(c) for c in solution.coords)
+    results = dict(solution.info)
+    arrays, written = {}, []
+    for f in solution.slots:
+        field = str(f.func)
+        comparison = compare_on_grid(solution, field, axes, references)
+        suffix = "" if len(solution.slots) == 1 else f"_{field}"
+        results.update({f"{k}{suffix}": v for k, v in comparison.metrics().items()})
+        arrays[field] = comparison.pinn
+        if comparison.exact is not None:
+            arrays[f"{field}_exact"] = comparison.exact
+        for ref, values in comparison.references.items():
+            arrays[f"{field}_{ref}"] = values
+        figure = os.path.join(out, f"{'validation' if validation else name}{suffix}.png")
+        save_figure(comparison_figure(comparison, solution.history, labels), figure)
+        written.append(figure)
+    results["parameters"] = solution.parameters
+    grid = {str(c): a for c, a in zip(solution.coords, axes)}
+    write_npz(os.path.join(out, f"{name}.npz"), **grid, **arrays)
+    write_vtu(os.path.join(out, f"{name}.vtu"), axes, arrays)
+    target = os.path.join(out, "validation.json" if validation else "metrics.json")
+    write_json(target, {"problem": name, **results})
+    written += [os.path.join(out, f"{name}.npz"), os.path.join(out, f"{name}.vtu"), target]
+    return results, written
+
+
+def _print_summary(results: dict, written: list[str]) -> None:
+    for key in sorted(results):
+        if key.startswith(("rel_l2", "max_abs")):
+            print(f"  {key:<22} {results[key]:.3e}")
+    print(f"  {'steps':<22} {results.get('steps')}")
+    print(f"  {'wall_seconds':<22} {results.get('wall_seconds', 0):.1f}")
+    print("wrote " + ", ".join(written))
+
+
+def _run(args) -> int:
+    module = _problem_module(args.problem)
+    out = args.out or os.path.join("runs", args.problem)
+    solution = module.solve(**_overrides(args, module))
+    solution.save(os.path.join(out, "solution.pt"))
+    results, written = _report(module, solution, out, args.problem, validation=False)
+    print(f"pinnfield run {args.problem}: {out}")
+    _print_summary(results, written + [os.path.join(out, "solution.pt")])
+    return 0
+
+
+def _validate(args) -> int:
+    from pinnfield.problem import Solution
+
+    module = _problem_module(args.problem)
+    out = args.out or os.path.join("runs", args.problem)
+    checkpoint = os.path.join(out, "solution.pt")
+    if os.path.exists(checkpoint) and not args.retrain:
+        solution = Solution.load(checkpoint)
+        print(f"validating the solution in {checkpoint} (--retrain trains afresh)")
+    else:
+        solution = module.solve(**_overrides(args, module))
+        solution.save(checkpoint)
+    results, written = _report(module, solution, out, args.problem, validation=True)
+    print(f"pinnfield validate {args.problem}: {out}")
+    _print_summary(results, written)
+    return 0
+
+
+def _list(args) -> int:
+    from pinnfield.problems import REGISTRY
+
+    width = max(len(n) for n in REGISTRY)
+    for name, summary in sorted(REGISTRY.items()):
+        print(f"{name:<{width}}  {summary}")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pinnfield", description="Physics-informed neural fields.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("list", help="list the ready problems").set_defaults(handler=_list)
+    for name, handler, text in (("run", _run, "train a ready problem and write results"),
+                                ("validate", _validate, "compare a solution with its references")):
+        command = commands.add_parser(name, help=text)
+        command.add_argument("problem", help="a name from 'pinnfield list'")
+        command.add_argument("--out", help="output folder (default runs/PROBLEM)")
+        command.add_argument("--steps", type=int, help="Adam steps (default: the problem's)")
+        command.add_argument("--device", help="auto, cpu, cuda or cuda:N (default auto)")
+        command.add_argument("--seed", type=int, help="random seed (default 0)")
+        command.add_argument("--data", help="data file or folder for data-driven problems")
+        command.add_argument("--quiet", action="store_true", help="no progress bar")
+        if name == "validate":
+            command.add_argument("--retrain", action="store_true", help="train even if --out has a solution")
+        command.set_defaults(handler=handler)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except PinnfieldError as error:
+        print(f"pinnfield: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("pinnfield: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,312 @@
+"""Derivative engines: forward-mode Taylor jets, and nested autograd as the reference.
+
+A field f maps points x of shape (N, d) to values of shape (N, k). A lowered residual asks for
+a :class:`DerivativeRequest`: some partial derivatives d^|a| f / dx^a (multi-indices ``a``),
+and some *quadratic forms* of second derivatives
+
+    Q_q f = sum_{(i, j)} C_q[i, j] d^2 f / dx_i dx_j,
+
+for instance the Laplacian (C = identity) or u_tt - c^2 u_xx. Asking for the form instead of
+its terms lets the jet engine propagate one tensor where nested autograd needs one backward
+pass per term (the "collapsed" or "forward Laplacian" Taylor mode).
+
+Jet propagation. For a pre-activation a(x) with tangents a_i = da/dx_i and collapsed second
+order part A_q = sum C_q[i, j] d^2 a / dx_i dx_j, an elementwise z = s(a) gives
+
+    z_i = s'(a) a_i,        Z_q = s''(a) sum_{i, j} C_q[i, j] a_i a_j + s'(a) A_q,
+
+and an affine layer a -> a W^T + b maps the value affinely and every tangent and every A_q
+linearly. One pass through the network gives every requested quantity exactly.
+
+Shapes: values (N, W); tangents (m, N, W) for the m propagated axes (N may be 1 while the
+tangents do not depend on the point, as before the first nonlinearity); quadratic parts
+(q, N, W) likewise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+
+__all__ = [
+    "DerivativeRequest",
+    "DerivativeTable",
+    "Jet",
+    "ENGINES",
+    "supports_jets",
+    "jet_derivatives",
+    "autograd_derivatives",
+    "compute_derivatives",
+]
+
+ENGINES = ("auto", "jet", "autograd")
+MAX_JET_ORDER = 2
+
+Quad = tuple[tuple[tuple[int, int], float], ...]
+"""A quadratic form of second derivatives: terms ((i, j), coefficient) with i <= j."""
+
+
+@dataclass(frozen=True)
+class DerivativeRequest:
+    """What a residual needs from one field.
+
+    ``partials``: multi-indices (derivative counts per input column, length d), any order.
+    ``quads``: quadratic forms of second derivatives, see :data:`Quad`.
+    """
+
+    partials: frozenset[tuple[int, ...]] = frozenset()
+    quads: tuple[Quad, ...] = ()
+
+    def merge(self, other: "DerivativeRequest") -> "DerivativeRequest":
+        quads = self.quads + tuple(q for q in other.quads if q not in self.quads)
+        return DerivativeRequest(self.partials | other.partials, quads)
+
+    @property
+    def max_order(self) -> int:
+        orders = [sum(a) for a in self.partials] + [2 for _ in self.quads]
+        return max(orders, default=0)
+
+
+@dataclass
+class DerivativeTable:
+    """Requested derivatives of one field: ``partials[a]`` and ``quads[q]``, each (N, k)."""
+
+    partials: dict[tuple[int, ...], torch.Tensor] = field(default_factory=dict)
+    quads: list[torch.Tensor] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class JetPlan:
+    """Propagated axes (input columns) and quadratic forms over positions in ``axes``."""
+
+    axes: tuple[int, ...]
+    quads: tuple[tuple[tuple[int, int, float], ...], ...]
+
+
+def _unit(d: int, i: int) -> tuple[int, ...]:
+    return tuple(1 if j == i else 0 for j in range(d))
+
+
+def _second_order_quad(a: tuple[int, ...]) -> Quad:
+    nonzero = [i for i, c in enumerate(a) for _ in range(c)]
+    return (((nonzero[0], nonzero[1]), 1.0),)
+
+
+def _plan(request: DerivativeRequest, d: int) -> tuple[JetPlan, list[tuple[int, ...]]]:
+    """Plan the jet; second-order partials become one-term quads appended after the request's."""
+    second = sorted(a for a in request.partials if sum(a) == 2)
+    quads = list(request.quads) + [_second_order_quad(a) for a in second]
+    axes = {a.index(1) for a in request.partials if sum(a) == 1}
+    for quad in quads:
+        for (i, j), _ in quad:
+            axes.update((i, j))
+    axes = tuple(sorted(axes))
+    position = {axis: p for p, axis in enumerate(axes)}
+    planned = tuple(
+        tuple((position[i], position[j], float(c)) for (i, j), c in quad) for quad in quads
+    )
+    return JetPlan(axes, planned), second
+
+
+class Jet:
+    """Value, first-order tangents and collapsed second-order parts of a batch of activations."""
+
+    __slots__ = ("value", "tangents", "quads", "plan")
+
+    def __init__(self, value, tangents, quads, plan: JetPlan):
+        self.value = value
+        self.tangents = tangents
+        self.quads = quads
+        self.plan = plan
+
+    @classmethod
+    def seed(cls, x: torch.Tensor, plan: JetPlan) -> "Jet":
+        """The jet of the input itself: tangents are unit vectors e_i (m, 1, d), no curvature."""
+        tangents = None
+        if plan.axes:
+            eye = torch.eye(x.shape[1], dtype=x.dtype, device=x.device)
+            tangents = eye[list(plan.axes)].unsqueeze(1)
+        return cls(x, tangents, None, plan)
+
+    def _with(self, value, tangents, quads) -> "Jet":
+        return Jet(value, tangents, quads, self.plan)
+
+    def linear(self, weight: torch.Tensor, bias: torch.Tensor | None = None) -> "Jet":
+        """a -> a W^T + b: affine on the value, linear on tangents and quadratic parts."""
+        tangents = None if self.tangents is None else self.tangents @ weight.T
+        quads = None if self.quads is None else self.quads @ weight.T
+        return self._with(F.linear(self.value, weight, bias), tangents, quads)
+
+    def affine_diagonal(self, scale: torch.Tensor, shift: torch.Tensor) -> "Jet":
+        """a -> a * scale + shift, columnwise."""
+        tangents = None if self.tangents is None else self.tangents * scale
+        quads = None if self.quads is None else self.quads * scale
+        return self._with(self.value * scale + shift, tangents, quads)
+
+    def scale(self, factor: float) -> "Jet":
+        tangents = None if self.tangents is None else self.tangents * factor
+        quads = None if self.quads is None else self.quads * factor
+        return self._with(self.value * factor, tangents, quads)
+
+    def __add__(self, other: "Jet") -> "Jet":
+        return self._with(
+            self.value + other.value,
+            _add_optional(self.tangents, other.tangents),
+            _add_optional(self.quads, other.quads),
+        )
+
+    def elementwise(self, s0: torch.Tensor, s1: torch.Tensor, s2: torch.Tensor) -> "Jet":
+        """Apply z = s(a) given s(a), s'(a), s''(a) evaluated at this jet's value, each (N, W)."""
+        if self.tangents is None:
+            return self._with(s0, None, None)
+        tangents = s1 * self.tangents
+        quads = None
+        if self.plan.quads:
+            quads = s2 * self._quadratic_forms()
+            if self.quads is not None:
+                quads = quads + s1 * self.quads
+        return self._with(s0, tangents, quads)
+
+    def _quadratic_forms(self) -> torch.Tensor:
+        """sum_{i, j} C_q[i, j] a_i a_j for every form q: (q, N, W)."""
+        t = self.tangents
+        squares: dict[int, torch.Tensor] = {}
+        forms = []
+        for quad in self.plan.quads:
+            total = None
+            for i, j, c in quad:
+                if i == j:
+                    if i not in squares:
+                        squares[i] = t[i] * t[i]
+                    term = squares[i]
+                else:
+                    term = t[i] * t[j]
+                term = term if c == 1.0 else c * term
+                total = term if total is None else total + term
+            forms.append(total)
+        return torch.stack(forms)
+
+    @staticmethod
+    def cat(jets: list["Jet"]) -> "Jet":
+        """Concatenate jets along the feature (last) dimension."""
+        plan = jets[0].plan
+        value = torch.cat([j.value for j in jets], dim=-1)
+        n = value.shape[0]
+        tangents = quads = None
+        if plan.axes:
+            tangents = torch.cat([_expanded(j.tangents, len(plan.axes), n, j.value) for j in jets], -1)
+        if plan.quads and any(j.quads is not None for j in jets):
+            quads = torch.cat([_expanded(j.quads, len(plan.quads), n, j.value) for j in jets], -1)
+        return Jet(value, tangents, quads, plan)
+
+
+def _add_optional(a, b):
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a + b
+
+
+def _expanded(t, m: int, n: int, like: torch.Tensor) -> torch.Tensor:
+    if t is None:
+        return like.new_zeros(m, n, like.shape[-1])
+    return t.expand(m, n, t.shape[-1])
+
+
+def supports_jets(module: torch.nn.Module, request: DerivativeRequest) -> bool:
+    """True when ``module`` propagates jets and the request stays within order 2."""
+    return hasattr(module, "forward_jet") and request.max_order <= MAX_JET_ORDER
+
+
+def jet_derivatives(module, x: torch.Tensor, request: DerivativeRequest) -> DerivativeTable:
+    """All requested derivatives of ``module`` at ``x`` (N, d) in one forward jet pass."""
+    d = x.shape[1]
+    plan, second = _plan(request, d)
+    out = module.forward_jet(Jet.seed(x, plan))
+    n, k = out.value.shape
+    table = DerivativeTable()
+    for a in request.partials:
+        order = sum(a)
+        if order == 0:
+            table.partials[a] = out.value
+        elif order == 1:
+            p = plan.axes.index(a.index(1))
+            table.partials[a] = out.tangents[p].expand(n, k)
+    quads = out.quads
+    for q in range(len(plan.quads)):
+        value = out.value.new_zeros(n, k) if quads is None else quads[q].expand(n, k)
+        if q < len(request.quads):
+            table.quads.append(value)
+        else:
+            table.partials[second[q - len(request.quads)]] = value
+    return table
+
+
+def autograd_derivatives(module, x: torch.Tensor, request: DerivativeRequest) -> DerivativeTable:
+    """All requested derivatives by nested reverse-mode autograd (the reference engine).
+
+    Every partial d^a f is obtained from a lower one by one ``torch.autograd.grad`` per output
+    column, with ``create_graph=True`` so the result can be trained through. Gradients are
+    cached within this call only.
+    """
+    with torch.enable_grad():
+        x = x.detach().requires_grad_(True)
+        value = module(x)
+        n, d = x.shape
+        k = value.shape[1]
+        partials: dict[tuple[int, ...], torch.Tensor] = {(0,) * d: value}
+        gradients: dict[tuple[tuple[int, ...], int], torch.Tensor] = {}
+
+        def gradient(a, column):
+            key = (a, column)
+            if key not in gradients:
+                y = partial(a)[:, column]
+                (g,) = torch.autograd.grad(
+                    y, x, torch.ones_like(y), create_graph=True, allow_unused=True
+                )
+                gradients[key] = torch.zeros_like(x) if g is None else g
+            return gradients[key]
+
+        def partial(a):
+            if a not in partials:
+                axis = max(i for i, c in enumerate(a) if c > 0)
+                lower = tuple(c - (i == axis) for i, c in enumerate(a))
+                partials[a] = torch.stack(
+                    [gradient(lower, c)[:, axis] for c in range(k)], dim=1
+                )
+            return partials[a]
+
+        table = DerivativeTable()
+        for a in request.partials:
+            table.partials[a] = partial(a)
+        for quad in request.quads:
+            total = value.new_zeros(n, k)
+            for (i, j), c in quad:
+                a = tuple(int(m == i) + int(m == j) for m in range(d))
+                total = total + c * partial(a)
+            table.quads.append(total)
+    return table
+
+
+def compute_derivatives(module, x, request: DerivativeRequest, engine: str = "auto") -> DerivativeTable:
+    """Dispatch to the jet engine or nested autograd (see ``fit(derivatives=...)``)."""
+    if engine == "autograd":
+        return autograd_derivatives(module, x, request)
+    if supports_jets(module, request):
+        return jet_derivatives(module, x, request)
+    if engine == "jet":
+        from .errors import EquationError
+
+        reason = (
+            f"derivatives of order {request.max_order} (jets cover orders up to {MAX_JET_ORDER})"
+            if hasattr(module, "forward_jet")
+            else f"a {type(module).__name__}, which does not implement forward_jet"
+        )
+        raise EquationError(
+            f"derivatives='jet' cannot differentiate {reason}. Use derivatives='auto', which "
+            "falls back to nested autograd where jets do not apply."
+        )
+    return autograd_derivatives(module, x, request)
