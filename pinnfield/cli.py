@@ -1,7 +1,7 @@
 """The ``pinnfield`` command: list, run and validate ready problems.
 
     pinnfield list
-    pinnfield run poisson [--steps N] [--out DIR] [--device D] [--seed S] [--data PATH]
+    pinnfield run poisson [--steps N] [--lbfgs-steps M] [--out DIR] [--device D] [--seed S] [--data PATH]
     pinnfield validate poisson [--out DIR] [--retrain]
 
 ``run`` trains with the problem's defaults and writes ``metrics.json``, a figure, the field as
@@ -36,7 +36,7 @@ def _problem_module(name: str):
 
 def _overrides(args, module) -> dict:
     overrides = {"progress": not args.quiet}
-    for key in ("steps", "device", "seed"):
+    for key in ("steps", "lbfgs_steps", "device", "seed"):
         value = getattr(args, key, None)
         if value is not None:
             overrides[key] = value
@@ -49,8 +49,9 @@ def _overrides(args, module) -> dict:
         if not os.path.exists(args.data):
             raise DataError(f"--data {args.data!r} does not exist; give a file or folder path.")
         overrides["data"] = args.data
-    if "steps" in overrides and overrides["steps"] < 0:
-        raise DataError(f"--steps must be >= 0; received {overrides['steps']}.")
+    for key in ("steps", "lbfgs_steps"):
+        if overrides.get(key, 0) < 0:
+            raise DataError(f"--{key.replace('_', '-')} must be >= 0; received {overrides[key]}.")
     return overrides
 
 
@@ -145,6 +146,7 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("problem", help="a name from 'pinnfield list'")
         command.add_argument("--out", help="output folder (default runs/PROBLEM)")
         command.add_argument("--steps", type=int, help="Adam steps (default: the problem's)")
+        command.add_argument("--lbfgs-steps", type=int, help="L-BFGS iterations after Adam (default: the problem's)")
         command.add_argument("--device", help="auto, cpu, cuda or cuda:N (default auto)")
         command.add_argument("--seed", type=int, help="random seed (default 0)")
         command.add_argument("--data", help="data file or folder for data-driven problems")

@@ -140,7 +140,7 @@ def _versions() -> dict[str, str]:
         own = version("pinnfield")
     except PackageNotFoundError:
         own = "unknown"
-    return {"pinnfield": own, "torch": torch.__version__, "numpy": np.__version__}
+    return {"pinnfield": own, "torch": str(torch.__version__), "numpy": str(np.__version__)}
 
 
 def _check_steps(value, name: str, allow_zero: bool) -> int:

@@ -1,0 +1,61 @@
+"""The pinnfield command, run as a user runs it."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from pinnfield.cli import main
+
+
+def pinnfield(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "pinnfield.cli", *args], capture_output=True, text=True, cwd=cwd)
+
+
+def test_list_names_the_ready_problems(capsys):
+    assert main(["list"]) == 0
+    assert "poisson" in capsys.readouterr().out
+
+
+def test_short_run_writes_every_file_and_validate_reuses_it(tmp_path):
+    out = tmp_path / "run"
+    assert main(["run", "poisson", "--steps", "30", "--lbfgs-steps", "5", "--out", str(out), "--quiet"]) == 0
+    for name in ("metrics.json", "poisson.png", "poisson.vtu", "poisson.npz", "solution.pt"):
+        assert (out / name).stat().st_size > 0, name
+    metrics = json.loads((out / "metrics.json").read_text())
+    for key in ("rel_l2_exact", "rel_l2_fd", "max_abs_exact", "fd_rel_l2_exact", "steps", "wall_seconds",
+                "device", "seed", "versions"):
+        assert key in metrics, key
+    assert metrics["steps"] == 35
+    assert metrics["fd_rel_l2_exact"] < 1e-4
+    assert main(["validate", "poisson", "--out", str(out), "--quiet"]) == 0
+    validation = json.loads((out / "validation.json").read_text())
+    assert validation["rel_l2_exact"] == pytest.approx(metrics["rel_l2_exact"])
+    assert (out / "validation.png").stat().st_size > 0
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["run", "heat"], "no ready problem named 'heat'"),
+        (["run", "poisson", "--device", "cuda:7"], "is not available"),
+        (["run", "poisson", "--data", "images/"], "takes no --data"),
+        (["run", "poisson", "--steps", "-3"], "--steps must be >= 0"),
+    ],
+)
+def test_bad_input_is_a_one_line_error_not_a_traceback(args, message):
+    result = pinnfield(*args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_default_poisson_run_reaches_the_accuracy_target(tmp_path):
+    """The README's main job: rel L2 <= 1e-3 against the analytic solution on a 101 x 101 grid."""
+    result = pinnfield("run", "poisson", "--out", str(tmp_path), "--quiet")
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["rel_l2_exact"] <= 1e-3
+    assert metrics["rel_l2_fd"] <= 1e-3

@@ -1,0 +1,207 @@
+"""Problem, fit and Solution: training behaviour, evaluation, save/load, and bad input."""
+
+import os
+
+import numpy as np
+import pytest
+import sympy as sp
+import torch
+
+import pinnfield as pf
+from pinnfield.equations import poisson
+
+x, y, t = sp.symbols("x y t")
+u = sp.Function("u")(x, y)
+U_EXACT = sp.sin(sp.pi * x) * sp.sin(sp.pi * y)
+
+
+def small_poisson(n=128, **field):
+    square = pf.Box((0, 0), (1, 1), coords=(x, y))
+    f = poisson.source(U_EXACT, (x, y))
+    return pf.Problem(
+        fields={u: pf.Siren(2, 1, width=16, depth=2, omega0=3.0, omega_hidden=3.0, **field)},
+        constraints=[
+            pf.Constraint(poisson.residual(u, f, (x, y)), on=square.interior, n=n),
+            pf.Constraint(u - U_EXACT, on=square.boundary, n=n // 2, weight=10.0),
+        ],
+        exact={u: U_EXACT},
+    )
+
+
+def test_fit_lowers_the_loss_and_records_every_term():
+    solution = pf.fit(small_poisson(), steps=150, lr=3e-3, progress=False)
+    history = solution.history
+    assert set(history) == {"step", "loss", "interior", "boundary"}
+    assert len(history["loss"]) == 150
+    assert np.mean(history["loss"][-10:]) < 0.05 * np.mean(history["loss"][:10])
+    assert solution.info["steps"] == 150 and solution.info["device"] == "cpu"
+
+
+def test_fit_is_deterministic_for_a_seed_and_does_not_touch_the_problem():
+    problem = small_poisson()
+    before = [p.detach().clone() for p in problem.modules[0].parameters()]
+    a = pf.fit(problem, steps=20, progress=False, seed=3)
+    b = pf.fit(problem, steps=20, progress=False, seed=3)
+    c = pf.fit(problem, steps=20, progress=False, seed=4)
+    assert a.history["loss"] == b.history["loss"]
+    assert a.history["loss"] != c.history["loss"]
+    assert all(torch.equal(p, q) for p, q in zip(before, problem.modules[0].parameters()))
+
+
+def test_lbfgs_polish_reduces_the_loss_further():
+    problem = small_poisson()
+    adam = pf.fit(problem, steps=100, lr=3e-3, progress=False)
+    both = pf.fit(problem, steps=100, lr=3e-3, lbfgs_steps=100, progress=False)
+    assert both.history["loss"][-1] < 0.5 * adam.history["loss"][-1]
+    assert both.info["steps"] == 200
+
+
+def test_jet_and_autograd_training_give_the_same_trajectory_in_float64():
+    problem = small_poisson(n=64)
+    jet = pf.fit(problem, steps=10, progress=False, dtype=torch.float64, derivatives="jet")
+    ref = pf.fit(problem, steps=10, progress=False, dtype=torch.float64, derivatives="autograd")
+    assert np.allclose(jet.history["loss"], ref.history["loss"], rtol=1e-9)
+
+
+def test_evaluate_expressions_chunks_and_engines_agree():
+    solution = pf.fit(small_poisson(), steps=30, progress=False, dtype=torch.float64)
+    points = pf.Box((0, 0), (1, 1), coords=(x, y)).grid(17)
+    values = solution.evaluate("u", points)
+    assert values.shape == (289,) and values.dtype == np.float64
+    assert np.allclose(values, solution.evaluate(u, points, chunk=10), rtol=1e-12, atol=1e-14)
+    lap_jet = solution.evaluate(pf.lap(u, (x, y)), points)
+    solution.derivatives = "autograd"
+    lap_ref = solution.evaluate(pf.lap(u, (x, y)), points)
+    assert np.allclose(lap_jet, lap_ref, rtol=1e-10, atol=1e-10)
+    residual = solution.evaluate(poisson.residual(u, poisson.source(U_EXACT, (x, y)), (x, y)), points)
+    assert np.allclose(residual, -lap_ref - 2 * np.pi**2 * np.sin(np.pi * points[:, 0]) * np.sin(np.pi * points[:, 1]))
+
+
+def test_save_and_load_round_trip(tmp_path):
+    solution = pf.fit(small_poisson(), steps=10, progress=False)
+    path = tmp_path / "out" / "solution.pt"
+    solution.save(str(path))
+    assert os.listdir(path.parent) == ["solution.pt"]
+    loaded = pf.Solution.load(str(path))
+    points = np.random.default_rng(0).uniform(size=(50, 2))
+    assert np.array_equal(loaded.evaluate(u, points), solution.evaluate(u, points))
+    assert loaded.history == solution.history
+    assert loaded.exact == solution.exact
+    assert pf.metrics.rel_l2(loaded, u, points) == pf.metrics.rel_l2(solution, u, points)
+
+
+def test_data_columns_from_points_and_learned_parameters():
+    rng = np.random.default_rng(0)
+    xy = rng.uniform(size=(200, 2))
+    observed = 2.5 * np.sin(np.pi * xy[:, 0])
+    c = pf.Parameter("c", init=1.0)
+    problem = pf.Problem(
+        fields={u: pf.Siren(2, 1, width=16, depth=2, omega0=3.0, omega_hidden=3.0)},
+        constraints=[
+            pf.Constraint(u - sp.Symbol("g"), on=pf.Points(xy, coords=(x, y), values={"g": observed})),
+            pf.Constraint(u - c * sp.sin(sp.pi * x), on=pf.Box((0, 0), (1, 1), coords=(x, y)).interior, n=256),
+        ],
+    )
+    solution = pf.fit(problem, steps=400, lr=2e-2, progress=False)
+    assert abs(solution.parameters["c"] - 2.5) < 0.02
+
+
+def test_neumann_condition_uses_boundary_normals():
+    square = pf.Box((0, 0), (1, 1), coords=(x, y))
+    problem = pf.Problem(
+        fields={u: pf.Siren(2, 1, width=16, depth=2, omega0=3.0, omega_hidden=3.0)},
+        constraints=[
+            pf.Constraint(u - x - 2 * y, on=square.interior, n=256),
+            pf.Constraint(pf.normal_derivative(u, (x, y)), on=square.boundary, n=64),
+        ],
+    )
+    assert problem.lowered[1].requests[0].partials == frozenset({(1, 0), (0, 1)})
+    solution = pf.fit(problem, steps=5, progress=False)
+    assert np.isfinite(solution.history["loss"]).all()
+
+
+def test_nan_loss_stops_with_the_term_and_step_and_keeps_the_last_finite_state():
+    c = pf.Parameter("c", init=0.01)
+    square = pf.Box((0, 0), (1, 1), coords=(x, y))
+    problem = pf.Problem(
+        fields={u: pf.Siren(2, 1, width=8, depth=1)},
+        constraints=[
+            pf.Constraint(u, on=square.interior, n=32),
+            pf.Constraint(sp.sqrt(c), on=square.boundary, n=8, name="root"),
+        ],
+    )
+    with pytest.raises(pf.TrainingError, match="'root' became NaN or infinite at step 1") as caught:
+        pf.fit(problem, steps=50, lr=0.1, optimizer="sgd", schedule="constant", progress=False)
+    assert caught.value.solution.parameters["c"] == pytest.approx(0.01)
+    assert len(caught.value.solution.history["root"]) == 1
+
+
+def test_fields_run_on_the_device_of_the_run_and_multi_output_networks_work():
+    v = sp.Function("v")(x, y)
+    square = pf.Box((0, 0), (1, 1), coords=(x, y))
+    problem = pf.Problem(
+        fields={(u, v): pf.MLP(2, 2, width=16, depth=2)},
+        constraints=[
+            pf.Constraint(u.diff(x) - v, on=square.interior, n=64),
+            pf.Constraint(v - sp.cos(x), on=square.interior, n=64),
+            pf.Constraint(u - sp.sin(y), on=square.face(x, 0), n=16),
+        ],
+    )
+    solution = pf.fit(problem, steps=300, lr=1e-2, progress=False, device="auto")
+    assert solution.device.type == ("cuda" if torch.cuda.is_available() else "cpu")
+    points = square.grid(9)
+    assert np.abs(solution.evaluate("v", points) - np.cos(points[:, 0])).max() < 0.1
+
+
+# Bad input: each a PinnfieldError whose message names the problem and the fix.
+
+
+def test_problem_without_constraints():
+    with pytest.raises(pf.EquationError, match="Problem has no constraints"):
+        pf.Problem(fields={u: pf.Siren(2, 1)}, constraints=[])
+
+
+def test_constraints_on_other_coordinates_than_the_field():
+    w = sp.Function("w")(x, t)
+    square = pf.Box((0, 0), (1, 1), coords=(x, y))
+    with pytest.raises(pf.EquationError, match="depends on t, which the constraints' regions do not sample"):
+        pf.Problem(fields={w: pf.Siren(2, 1)}, constraints=[pf.Constraint(w, on=square.interior)])
+
+
+def test_constraints_on_different_coordinate_sets():
+    square = pf.Box((0, 0), (1, 1), coords=(x, y))
+    strip = pf.Box((0, 0), (1, 1), coords=(x, t))
+    with pytest.raises(pf.DomainError, match="expected every constraint on the same coordinates"):
+        pf.Problem(fields={u: pf.Siren(2, 1)},
+                   constraints=[pf.Constraint(u, on=square.interior), pf.Constraint(u, on=strip.interior)])
+
+
+def test_network_size_must_match_the_field():
+    square = pf.Box((0, 0), (1, 1), coords=(x, y))
+    with pytest.raises(pf.EquationError, match="in_dim=3 inputs; expected in_dim=2"):
+        pf.Problem(fields={u: pf.Siren(3, 1)}, constraints=[pf.Constraint(u, on=square.interior)])
+
+
+@pytest.mark.parametrize("n", [0, -5, 2.5])
+def test_constraint_point_count_must_be_positive(n):
+    square = pf.Box((0, 0), (1, 1), coords=(x, y))
+    with pytest.raises(pf.DomainError, match="n must be a positive integer"):
+        pf.Constraint(u, on=square.interior, n=n)
+
+
+def test_constraint_on_a_domain_instead_of_a_region():
+    square = pf.Box((0, 0), (1, 1), coords=(x, y))
+    with pytest.raises(pf.DomainError, match="Box.interior"):
+        pf.Constraint(u, on=square)
+
+
+@pytest.mark.parametrize("device,message", [("cuda:7", "is not available"), ("gpu", "not a torch device name")])
+def test_a_device_that_does_not_exist(device, message):
+    with pytest.raises(pf.DataError, match=message):
+        pf.fit(small_poisson(), steps=1, device=device, progress=False)
+
+
+def test_unknown_symbol_names_the_region_and_the_fix():
+    square = pf.Box((0, 0), (1, 1), coords=(x, y))
+    with pytest.raises(pf.EquationError, match=r"symbol 'k'.*pf.Parameter\('k'\)"):
+        pf.Problem(fields={u: pf.Siren(2, 1)}, constraints=[pf.Constraint(u.diff(x, 2) + sp.Symbol("k") ** 2 * u, on=square.interior)])
