@@ -77,7 +77,8 @@ def _report(module, solution, out: str, name: str, *, validation: bool) -> dict:
         for ref, values in comparison.references.items():
             arrays[f"{field}_{ref}"] = values
         figure = os.path.join(out, f"{'validation' if validation else name}{suffix}.png")
-        save_figure(comparison_figure(comparison, solution.history, labels), figure)
+        switch = solution.info.get("adam_steps") if solution.info.get("lbfgs_steps") else None
+        save_figure(comparison_figure(comparison, solution.history, labels, switch), figure)
         written.append(figure)
     results["parameters"] = solution.parameters
     grid = {str(c): a for c, a in zip(solution.coords, axes)}

@@ -164,29 +164,33 @@ class Jet:
         tangents = s1 * self.tangents
         quads = None
         if self.plan.quads:
-            quads = s2 * self._quadratic_forms()
-            if self.quads is not None:
-                quads = quads + s1 * self.quads
+            forms = self._quadratic_forms()
+            quads = s2 * forms if self.quads is None else torch.addcmul(s1 * self.quads, s2, forms)
         return self._with(s0, tangents, quads)
 
     def _quadratic_forms(self) -> torch.Tensor:
-        """sum_{i, j} C_q[i, j] a_i a_j for every form q: (q, N, W)."""
+        """sum_{i, j} C_q[i, j] a_i a_j for every form q: (q, N, W).
+
+        Diagonal terms are contracted from the squares a_i^2, computed once for all forms.
+        """
         t = self.tangents
-        squares: dict[int, torch.Tensor] = {}
+        squares = None
         forms = []
         for quad in self.plan.quads:
+            diagonal = [(i, c) for i, j, c in quad if i == j]
             total = None
+            if diagonal:
+                if squares is None:
+                    squares = t * t
+                axes = [i for i, _ in diagonal]
+                weights = t.new_tensor([c for _, c in diagonal])
+                total = torch.tensordot(weights, squares[axes], dims=1)
             for i, j, c in quad:
-                if i == j:
-                    if i not in squares:
-                        squares[i] = t[i] * t[i]
-                    term = squares[i]
-                else:
+                if i != j:
                     term = t[i] * t[j]
-                term = term if c == 1.0 else c * term
-                total = term if total is None else total + term
+                    total = (term if c == 1.0 else c * term) if total is None else torch.add(total, term, alpha=c)
             forms.append(total)
-        return torch.stack(forms)
+        return forms[0].unsqueeze(0) if len(forms) == 1 else torch.stack(forms)
 
     @staticmethod
     def cat(jets: list["Jet"]) -> "Jet":

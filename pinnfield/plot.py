@@ -28,8 +28,11 @@ def field_panel(ax, axes, values, title: str, cmap: str = "viridis", vmin=None, 
     return image
 
 
-def loss_panel(ax, history: dict) -> None:
-    """Loss terms (mean squared residuals, unweighted) and the weighted total against step."""
+def loss_panel(ax, history: dict, switch_step: int | None = None) -> None:
+    """Loss terms (mean squared residuals, unweighted) and the weighted total against step.
+
+    ``switch_step``: draw a dashed line where the optimiser changed (Adam -> L-BFGS).
+    """
     steps = np.asarray(history.get("step", []))
     for name, values in history.items():
         if name == "step" or not values:
@@ -37,6 +40,9 @@ def loss_panel(ax, history: dict) -> None:
         style = dict(color="black", lw=1.5) if name == "loss" else dict(lw=1)
         label = "total (weighted)" if name == "loss" else name
         ax.semilogy(steps, np.asarray(values), label=label, **style)
+    if switch_step:
+        ax.axvline(switch_step, color="grey", ls="--", lw=0.8)
+        ax.text(switch_step, 1, " L-BFGS", transform=ax.get_xaxis_transform(), va="top", fontsize=8, color="grey")
     ax.set_xlabel("step")
     ax.set_ylabel("mean squared residual")
     ax.set_title("training loss", fontsize=10)

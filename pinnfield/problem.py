@@ -218,7 +218,7 @@ class Solution(_FieldSet):
 
     @property
     def device(self) -> torch.device:
-        return next(iter(self.modules[0].buffers()), next(self.modules[0].parameters())).device
+        return next(self.modules[0].parameters()).device
 
     @property
     def dtype(self) -> torch.dtype:

@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 from .errors import DataError, TrainingError
 from .fields import AbstractField
 from .jets import ENGINES
-from .lower import Env
+from .lower import Env, LoweredExpression
 from .problem import Problem, Solution, copy_modules
 
 __all__ = ["fit", "resolve_device", "SCHEDULES"]
@@ -225,7 +225,7 @@ def fit(
         values = parameters.values()
         losses = []
         for lowered, (points, data) in zip(problem.lowered, batches):
-            if callable(lowered) and not hasattr(lowered, "requests"):
+            if not isinstance(lowered, LoweredExpression):
                 losses.append(lowered(fields_by_name, (points, data)))
                 continue
             tables = trained.tables(lowered, points, derivatives)
@@ -249,8 +249,7 @@ def fit(
     snapshot = [v.detach().clone() for v in variables]
     bar = tqdm(total=steps + lbfgs_steps, disable=not progress, desc="fit", dynamic_ncols=True)
 
-    def finish(steps_done: int) -> Solution:
-        bar.close()
+    def snapshot_solution(steps_done: int) -> Solution:
         trained.parameters = {n: float(v.detach()) for n, v in parameters.values().items()}
         trained.history = history
         trained.info = {
@@ -262,6 +261,10 @@ def fit(
         if checkpoint:
             trained.save(checkpoint)
         return trained
+
+    def finish(steps_done: int) -> Solution:
+        bar.close()
+        return snapshot_solution(steps_done)
 
     def fail(error: "_NonFinite") -> TrainingError:
         with torch.no_grad():
@@ -296,7 +299,7 @@ def fit(
             if step % 25 == 0 or step == steps - 1:
                 bar.set_postfix({n: f"{v:.2e}" for n, v in zip(names, floats)}, refresh=False)
             if checkpoint and step and step % checkpoint_every == 0:
-                finish(step).info["partial"] = True
+                snapshot_solution(step)
         if lbfgs_steps:
             _lbfgs(variables, sampler.sample(), term_losses, record, weights, steps, lbfgs_steps, bar, snapshot)
     except _NonFinite as error:

@@ -205,3 +205,21 @@ def test_unknown_symbol_names_the_region_and_the_fix():
     square = pf.Box((0, 0), (1, 1), coords=(x, y))
     with pytest.raises(pf.EquationError, match=r"symbol 'k'.*pf.Parameter\('k'\)"):
         pf.Problem(fields={u: pf.Siren(2, 1)}, constraints=[pf.Constraint(u.diff(x, 2) + sp.Symbol("k") ** 2 * u, on=square.interior)])
+
+
+def test_checkpoints_are_written_during_and_after_training(tmp_path):
+    path = tmp_path / "checkpoint.pt"
+    solution = pf.fit(small_poisson(), steps=25, checkpoint=str(path), checkpoint_every=10, progress=False)
+    loaded = pf.Solution.load(str(path))
+    assert loaded.info["steps"] == 25
+    assert loaded.history["loss"] == solution.history["loss"]
+    assert sorted(os.listdir(tmp_path)) == ["checkpoint.pt"]
+
+
+def test_loading_something_that_is_not_a_solution(tmp_path):
+    with pytest.raises(pf.DataError, match="No saved solution"):
+        pf.Solution.load(str(tmp_path / "missing.pt"))
+    bad = tmp_path / "bad.pt"
+    bad.write_text("not a checkpoint")
+    with pytest.raises(pf.DataError, match="is not a pinnfield solution file"):
+        pf.Solution.load(str(bad))

@@ -53,18 +53,22 @@ def compare_on_grid(solution, field: str, axes, references: dict | None = None) 
     return Comparison(field, axes, pinn, exact, refs)
 
 
-def comparison_figure(comparison: Comparison, history: dict | None = None, labels=("x", "y")):
+def comparison_figure(comparison: Comparison, history: dict | None = None, labels=("x", "y"),
+                      switch_step: int | None = None):
     """PINN | reference | |PINN - exact| | |reference - exact| | loss curves, for a 2-D field.
 
     The two solution panels share one colour scale, and so do the two error panels.
+    ``switch_step`` marks where L-BFGS took over from Adam on the loss curve.
     """
     c = comparison
     reference_name, reference = next(iter(c.references.items()), ("exact", c.exact))
     panels = [(f"PINN {c.field}", c.pinn, "viridis"), (f"{reference_name.upper()} reference", reference, "viridis")]
     if c.exact is not None:
-        panels.append(("|PINN - exact|", np.abs(c.pinn - c.exact), "magma"))
+        error = np.abs(c.pinn - c.exact)
+        panels.append((f"|PINN - exact|, max {error.max():.1e}", error, "magma"))
         if reference is not c.exact:
-            panels.append((f"|{reference_name.upper()} - exact|", np.abs(reference - c.exact), "magma"))
+            error = np.abs(reference - c.exact)
+            panels.append((f"|{reference_name.upper()} - exact|, max {error.max():.1e}", error, "magma"))
     fig, axes = panels_figure(len(panels) + (1 if history else 0))
     low = min(float(np.min(v)) for _, v, cmap in panels if cmap == "viridis")
     high = max(float(np.max(v)) for _, v, cmap in panels if cmap == "viridis")
@@ -73,7 +77,7 @@ def comparison_figure(comparison: Comparison, history: dict | None = None, label
         vmin, vmax = (low, high) if cmap == "viridis" else (0.0, error_high)
         field_panel(ax, c.axes, values, title, cmap=cmap, vmin=vmin, vmax=vmax, labels=labels)
     if history:
-        loss_panel(axes[len(panels)], history)
+        loss_panel(axes[len(panels)], history, switch_step)
     scores = c.metrics()
     summary = ", ".join(f"{k} = {v:.2e}" for k, v in scores.items() if k.startswith("rel_l2"))
     fig.suptitle(f"{c.field}: {summary}", fontsize=11)
