@@ -9,7 +9,7 @@ residual -> mean square -> backward -> Adam update. Engines alternate within eve
 repetition; the table gives medians and the ratio to the jet engine, and the largest relative
 difference of each engine's residual from the jet engine's (float64 check on a subset).
 
-    python benchmarks/derivatives.py [--points 8192] [--width 256] [--repeats 7] [--device cpu]
+    python benchmarks/derivatives.py [--points 8192] [--width 256] [--repeats 11] [--device cpu]
 """
 
 from __future__ import annotations
@@ -121,7 +121,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--points", type=int, default=8192)
     parser.add_argument("--width", type=int, default=256)
-    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--repeats", type=int, default=11)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = parser.parse_args()
     run(args.points, args.width, args.repeats, args.device)

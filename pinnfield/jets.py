@@ -183,8 +183,11 @@ class Jet:
                 if squares is None:
                     squares = t * t
                 axes = [i for i, _ in diagonal]
-                weights = t.new_tensor([c for _, c in diagonal])
-                total = torch.tensordot(weights, squares[axes], dims=1)
+                chosen = squares if axes == list(range(len(t))) else squares[axes]
+                if all(c == 1.0 for _, c in diagonal):
+                    total = chosen.sum(0)
+                else:
+                    total = torch.tensordot(t.new_tensor([c for _, c in diagonal]), chosen, dims=1)
             for i, j, c in quad:
                 if i != j:
                     term = t[i] * t[j]
