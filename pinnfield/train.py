@@ -254,6 +254,7 @@ def fit(
         trained.history = history
         trained.info = {
             "steps": steps_done, "adam_steps": steps, "lbfgs_steps": lbfgs_steps,
+            "lbfgs_evaluations": max(len(history["step"]) - steps, 0),
             "wall_seconds": time.perf_counter() - started, "device": str(device),
             "dtype": str(dtype).replace("torch.", ""), "seed": int(seed), "derivatives": derivatives,
             "versions": _versions(),
@@ -282,7 +283,6 @@ def fit(
     optimiser = optimizer_class(variables, lr=lr)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda s: factor(s, steps))
     batches = None
-    step = 0
     try:
         for step in range(steps):
             if step % resample_every == 0:

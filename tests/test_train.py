@@ -223,3 +223,22 @@ def test_loading_something_that_is_not_a_solution(tmp_path):
     bad.write_text("not a checkpoint")
     with pytest.raises(pf.DataError, match="is not a pinnfield solution file"):
         pf.Solution.load(str(bad))
+
+
+def test_space_time_problem_with_initial_condition_and_sobol_sampling():
+    w = sp.Function("w")(x, t)
+    slab = pf.Interval(0, 1, x) * pf.TimeInterval(0, 0.5, t)
+    exact = sp.exp(-sp.pi**2 * t / 10) * sp.sin(sp.pi * x)
+    problem = pf.Problem(
+        fields={w: pf.Siren(2, 1, width=16, depth=2, omega0=3.0, omega_hidden=3.0)},
+        constraints=[
+            pf.Constraint(pf.dt(w, t) - w.diff(x, 2) / 10, on=slab.interior, n=256),
+            pf.Constraint(w - exact, on=slab.boundary, n=64),
+            pf.Constraint(w - exact, on=slab.initial, n=64, weight=10.0),
+        ],
+        exact={w: exact},
+    )
+    assert problem.coords == (x, t)
+    solution = pf.fit(problem, steps=300, lr=5e-3, sampling="sobol", progress=False)
+    assert solution.history["loss"][-1] < 0.005 * solution.history["loss"][0]
+    assert pf.metrics.rel_l2(solution, w, slab.grid(21)) < 0.04
