@@ -47,7 +47,7 @@ def loss_panel(ax, history: dict, switch_step: int | None = None) -> None:
     ax.set_ylabel("mean squared residual")
     ax.set_title("training loss", fontsize=10)
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="lower left")
 
 
 def panels_figure(count: int, size: float = 3.6):
