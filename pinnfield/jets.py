@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
+from .errors import EquationError
+
 __all__ = [
     "DerivativeRequest",
     "DerivativeTable",
@@ -83,10 +85,6 @@ class JetPlan:
 
     axes: tuple[int, ...]
     quads: tuple[tuple[tuple[int, int, float], ...], ...]
-
-
-def _unit(d: int, i: int) -> tuple[int, ...]:
-    return tuple(1 if j == i else 0 for j in range(d))
 
 
 def _second_order_quad(a: tuple[int, ...]) -> Quad:
@@ -305,8 +303,6 @@ def compute_derivatives(module, x, request: DerivativeRequest, engine: str = "au
     if supports_jets(module, request):
         return jet_derivatives(module, x, request)
     if engine == "jet":
-        from .errors import EquationError
-
         reason = (
             f"derivatives of order {request.max_order} (jets cover orders up to {MAX_JET_ORDER})"
             if hasattr(module, "forward_jet")

@@ -31,7 +31,7 @@ import torch
 from sympy.core.function import AppliedUndef
 
 from .errors import EquationError
-from .jets import DerivativeRequest, DerivativeTable
+from .jets import DerivativeRequest
 from .symbolic import Parameter
 
 __all__ = ["FieldSlot", "LoweringContext", "Env", "LoweredExpression", "lower"]
@@ -53,7 +53,7 @@ class LoweringContext:
     ``slots``: each unknown field function ``u(x, y)`` -> its network and output column.
     ``module_args``: per network, its argument symbols (its input column order).
     ``data_names``: per-point data columns the sampling region provides.
-    ``constants``: symbols bound to numbers.
+    ``constants``: symbols bound to sympy numbers.
     ``where``: how to name the place in error messages (a region's repr).
     """
 
@@ -206,8 +206,7 @@ def lower(expr, context: LoweringContext) -> LoweredExpression:
             f"{type(expr).__name__}. Give one Constraint per component."
         )
     if context.constants:
-        expr = expr.xreplace({sp.Symbol(str(k)) if not isinstance(k, sp.Basic) else k: sp.sympify(v)
-                              for k, v in context.constants.items()})
+        expr = expr.xreplace(context.constants)
     _check_derivative_variables(expr, context)
     expr = expr.doit()
     _check_functions(expr, context)
@@ -216,20 +215,18 @@ def lower(expr, context: LoweringContext) -> LoweredExpression:
     leaves: dict = {}
     requests: dict[int, DerivativeRequest] = {}
 
-    def request(module: int, partials=(), quads=()):
+    def request(module: int, partials=(), quads=()) -> DerivativeRequest:
         requests[module] = requests.get(module, DerivativeRequest()).merge(
             DerivativeRequest(frozenset(partials), tuple(quads))
         )
+        return requests[module]
 
     def partial_leaf(slot: FieldSlot, a):
         return lambda env: env.tables[slot.module].partials[a][:, slot.output]
 
     def quad_leaf(slot: FieldSlot, quad):
-        def leaf(env):
-            table: DerivativeTable = env.tables[slot.module]
-            return table.quads[requests[slot.module].quads.index(quad)][:, slot.output]
-
-        return leaf
+        index = request(slot.module, quads=[quad]).quads.index(quad)
+        return lambda env: env.tables[slot.module].quads[index][:, slot.output]
 
     second_order: dict = {}
     for d in expr.atoms(sp.Derivative):
@@ -248,13 +245,10 @@ def lower(expr, context: LoweringContext) -> LoweredExpression:
         if collapsed is not None:
             expr, placeholder, coefficients = collapsed
             quad = tuple(sorted(_quad_of(_multi_index(d), c) for d, c in zip(derivatives, coefficients)))
-            request(slot.module, quads=[quad])
             leaves[placeholder] = quad_leaf(slot, quad)
         else:
             for d in derivatives:
-                quad = (_quad_of(_multi_index(d), 1.0),)
-                request(slot.module, quads=[quad])
-                leaves[d] = quad_leaf(slot, quad)
+                leaves[d] = quad_leaf(slot, (_quad_of(_multi_index(d), 1.0),))
 
     bare = expr.xreplace({d: sp.Dummy() for d in expr.atoms(sp.Derivative)})
     for f in bare.atoms(AppliedUndef):
@@ -283,10 +277,6 @@ def lower(expr, context: LoweringContext) -> LoweredExpression:
             )
     function = _compile(expr, leaves, context)
     return LoweredExpression(expr, requests, tuple(parameters), function)
-
-
-def _unary(torch_function):
-    return lambda env, a: torch_function(env.tensor(a))
 
 
 _UNARY = {

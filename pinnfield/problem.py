@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import os
 from collections.abc import Mapping
 
@@ -51,7 +50,9 @@ class _FieldSet:
         self.modules: list[torch.nn.Module] = list(modules)
         self.functions: list[tuple] = list(functions)
         self.coords: tuple[sp.Symbol, ...] = tuple(coords)
-        self.constants: dict = dict(constants)
+        self.constants: dict = {
+            sp.Symbol(k) if isinstance(k, str) else k: sp.sympify(v) for k, v in constants.items()
+        }
         self.exact: dict = dict(exact)
         self.slots = {
             f: FieldSlot(m, k) for m, fs in enumerate(self.functions) for k, f in enumerate(fs)
@@ -254,9 +255,7 @@ class Solution(_FieldSet):
                 "Problem or compare against a reference array."
             )
         points = self._check_points(points)
-        expression = sp.sympify(self.exact[f]).xreplace(
-            {sp.Symbol(str(k)) if not isinstance(k, sp.Basic) else k: v for k, v in self.constants.items()}
-        )
+        expression = sp.sympify(self.exact[f]).xreplace(self.constants)
         function = sp.lambdify(self.coords, expression, modules="numpy")
         values = np.asarray(function(*points.T), dtype=float)
         return np.broadcast_to(values, (points.shape[0],)).copy()
@@ -293,7 +292,7 @@ class Solution(_FieldSet):
             "format": "pinnfield.solution/1",
             "coords": [sp.srepr(c) for c in self.coords],
             "fields": fields,
-            "constants": [(sp.srepr(sp.sympify(k)), sp.srepr(sp.sympify(v))) for k, v in self.constants.items()],
+            "constants": [(sp.srepr(k), sp.srepr(v)) for k, v in self.constants.items()],
             "exact": [(sp.srepr(k), sp.srepr(sp.sympify(v))) for k, v in self.exact.items()],
             "parameters": dict(self.parameters),
             "history": self.history,
@@ -332,8 +331,3 @@ class Solution(_FieldSet):
     def __repr__(self) -> str:
         fields = ", ".join(str(f) for f in self.slots)
         return f"Solution(fields=[{fields}], coords={self.coords}, steps={self.info.get('steps')})"
-
-
-def copy_modules(problem: Problem) -> list[torch.nn.Module]:
-    """Deep copies of the problem's networks (training never mutates the user's objects)."""
-    return [copy.deepcopy(m) for m in problem.modules]
