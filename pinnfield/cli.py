@@ -55,44 +55,9 @@ def _overrides(args, module) -> dict:
     return overrides
 
 
-def _report(module, solution, out: str, name: str, *, validation: bool) -> dict:
-    """Evaluate on the problem's grid, write figures, fields and JSON; return the metrics."""
-    from pinnfield.io import write_json, write_npz, write_vtu
-    from pinnfield.plot import save_figure
-    from pinnfield.validation.compare import compare_on_grid, comparison_figure
-
-    axes = module.evaluation_axes()
-    references = module.references(axes)
-    labels = tuple(str(c) for c in solution.coords)
-    results = dict(solution.info)
-    arrays, written = {}, []
-    for f in solution.slots:
-        field = str(f.func)
-        comparison = compare_on_grid(solution, field, axes, references)
-        suffix = "" if len(solution.slots) == 1 else f"_{field}"
-        results.update({f"{k}{suffix}": v for k, v in comparison.metrics().items()})
-        arrays[field] = comparison.pinn
-        if comparison.exact is not None:
-            arrays[f"{field}_exact"] = comparison.exact
-        for ref, values in comparison.references.items():
-            arrays[f"{field}_{ref}"] = values
-        figure = os.path.join(out, f"{'validation' if validation else name}{suffix}.png")
-        switch = solution.info.get("adam_steps") if solution.info.get("lbfgs_steps") else None
-        save_figure(comparison_figure(comparison, solution.history, labels, switch), figure)
-        written.append(figure)
-    results["parameters"] = solution.parameters
-    grid = {str(c): a for c, a in zip(solution.coords, axes)}
-    write_npz(os.path.join(out, f"{name}.npz"), **grid, **arrays)
-    write_vtu(os.path.join(out, f"{name}.vtu"), axes, arrays)
-    target = os.path.join(out, "validation.json" if validation else "metrics.json")
-    write_json(target, {"problem": name, **results})
-    written += [os.path.join(out, f"{name}.npz"), os.path.join(out, f"{name}.vtu"), target]
-    return results, written
-
-
 def _print_summary(results: dict, written: list[str]) -> None:
     for key in sorted(results):
-        if key.startswith(("rel_l2", "max_abs")):
+        if key.startswith(("rel_l2", "max_abs")) or "_rel_l2_" in key:
             print(f"  {key:<22} {results[key]:.3e}")
     print(f"  {'steps':<22} {results.get('steps')}")
     print(f"  {'wall_seconds':<22} {results.get('wall_seconds', 0):.1f}")
@@ -100,11 +65,13 @@ def _print_summary(results: dict, written: list[str]) -> None:
 
 
 def _run(args) -> int:
+    from pinnfield.validation.report import write_report
+
     module = _problem_module(args.problem)
     out = args.out or os.path.join("runs", args.problem)
     solution = module.solve(**_overrides(args, module))
     solution.save(os.path.join(out, "solution.pt"))
-    results, written = _report(module, solution, out, args.problem, validation=False)
+    results, written = write_report(module, solution, out, args.problem, validation=False)
     print(f"pinnfield run {args.problem}: {out}")
     _print_summary(results, written + [os.path.join(out, "solution.pt")])
     return 0
@@ -112,6 +79,7 @@ def _run(args) -> int:
 
 def _validate(args) -> int:
     from pinnfield.problem import Solution
+    from pinnfield.validation.report import write_report
 
     module = _problem_module(args.problem)
     out = args.out or os.path.join("runs", args.problem)
@@ -122,7 +90,7 @@ def _validate(args) -> int:
     else:
         solution = module.solve(**_overrides(args, module))
         solution.save(checkpoint)
-    results, written = _report(module, solution, out, args.problem, validation=True)
+    results, written = write_report(module, solution, out, args.problem, validation=True)
     print(f"pinnfield validate {args.problem}: {out}")
     _print_summary(results, written)
     return 0

@@ -14,7 +14,7 @@ import tempfile
 
 import numpy as np
 
-__all__ = ["atomic_path", "write_json", "write_npz", "write_vtu", "grid_points"]
+__all__ = ["atomic_path", "write_json", "write_npz", "write_vtu", "write_vtu_series", "grid_points"]
 
 
 @contextlib.contextmanager
@@ -89,3 +89,27 @@ def write_vtu(path: str, axes, point_data: dict[str, np.ndarray]) -> None:
     mesh = meshio.Mesh(points, [(kind, cells)], point_data=data)
     with atomic_path(path, ".vtu") as tmp:
         meshio.write(tmp, mesh, file_format="vtu")
+
+
+def write_vtu_series(path: str, space_axes, times, point_data: dict[str, np.ndarray]) -> list[str]:
+    """Write a time series for ParaView: one ``.vtu`` per time plus a ``.pvd`` collection at ``path``.
+
+    ``point_data`` maps a name to values of shape (len(space_axes[0]), ..., len(times)): the
+    time axis last. Frame k goes to ``<stem>_<k>.vtu`` next to ``path``; the ``.pvd`` lists the
+    frames with their times, so ParaView plays them as one animated dataset. Returns the paths.
+    """
+    stem = os.path.splitext(path)[0]
+    frames = []
+    for k, time in enumerate(times):
+        frame = f"{stem}_{k:04d}.vtu"
+        write_vtu(frame, space_axes, {name: np.asarray(v)[..., k] for name, v in point_data.items()})
+        frames.append((float(time), frame))
+    entries = "\n".join(
+        f'    <DataSet timestep="{time!r}" group="" part="0" file="{os.path.basename(frame)}"/>'
+        for time, frame in frames
+    )
+    text = ('<?xml version="1.0"?>\n<VTKFile type="Collection" version="0.1">\n  <Collection>\n'
+            f"{entries}\n  </Collection>\n</VTKFile>\n")
+    with atomic_path(path, ".pvd") as tmp, open(tmp, "w") as handle:
+        handle.write(text)
+    return [path] + [frame for _, frame in frames]

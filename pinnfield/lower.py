@@ -133,7 +133,7 @@ def _check_functions(expr, context: LoweringContext) -> None:
                 f"Write {same_name[0]}."
             )
         raise EquationError(
-            f"Residual uses the function {f}, which is not a field of the problem "
+            f"The residual on {context.where} uses the function {f}, which is not a field of the problem "
             f"({_names(context.slots)}). Add it to Problem(fields=...) or replace it with a "
             "known sympy function."
         )

@@ -169,7 +169,7 @@ class Problem(_FieldSet):
         self.lowered: list = []
         for c in constraints:
             if c.is_symbolic:
-                self.lowered.append(self.lower(c.residual, f"{c.on!r}", c.on.data_names))
+                self.lowered.append(self.lower(c.residual, f"{c.on!r} (constraint {c.name!r})", c.on.data_names))
             else:
                 self.lowered.append(c.residual)
         self.parameters = {}

@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from pinnfield.cli import main
@@ -59,3 +60,24 @@ def test_default_poisson_run_reaches_the_accuracy_target(tmp_path):
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["rel_l2_exact"] <= 1e-3
     assert metrics["rel_l2_fd"] <= 1e-3
+
+
+def test_time_dependent_run_writes_snapshots_and_a_vtu_series(tmp_path):
+    out = tmp_path / "wave"
+    assert main(["run", "wave1d", "--steps", "5", "--lbfgs-steps", "0", "--out", str(out), "--quiet"]) == 0
+    for name in ("metrics.json", "wave1d.png", "wave1d.npz", "wave1d.pvd", "wave1d_0000.vtu", "wave1d_0100.vtu"):
+        assert (out / name).stat().st_size > 0, name
+    assert "wave1d_0100.vtu" in (out / "wave1d.pvd").read_text()
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["fd_rel_l2_exact"] < 1e-3
+    assert {"rel_l2_exact", "rel_l2_fd", "max_abs_fd", "wall_seconds", "steps"} <= set(metrics)
+
+
+def test_complex_problem_reports_each_part_on_its_mask(tmp_path):
+    out = tmp_path / "source"
+    assert main(["run", "helmholtz_source", "--steps", "2", "--lbfgs-steps", "0", "--out", str(out), "--quiet"]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    for part in ("u_re", "u_im"):
+        assert (out / f"helmholtz_source_{part}.png").stat().st_size > 0
+        assert metrics[f"fd_rel_l2_exact_{part}"] < 0.05
+        assert np.isfinite(metrics[f"rel_l2_exact_{part}"])
