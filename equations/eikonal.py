@@ -25,12 +25,12 @@ from __future__ import annotations
 
 import sympy as sp
 
-from pinnfield.symbolic import lap
+from pinnfield.symbolic import lap, normal_derivative
 
 from .checks import require_positive
 from .examples import Example
 
-__all__ = ["residual", "factored_residual", "distance", "exact_examples"]
+__all__ = ["residual", "factored_residual", "nonnegative", "outflow", "distance", "exact_examples"]
 
 
 def residual(u, space, c=1, viscosity=0, domain=None) -> sp.Expr:
@@ -40,6 +40,25 @@ def residual(u, space, c=1, viscosity=0, domain=None) -> sp.Expr:
         require_positive(c, domain)
     gradient_norm = sp.sqrt(sum(sp.diff(u, x) ** 2 for x in space))
     return gradient_norm - 1 / c - viscosity * lap(u, space)
+
+
+def nonnegative(u) -> sp.Expr:
+    """min(u, 0): zero where the travel time is >= 0.
+
+    |grad u| = 1/c with u = 0 at a point source is also solved by -u and by plane waves through
+    the source; travel times are non-negative, and this residual on the domain rules those out.
+    """
+    return sp.Min(u, 0)
+
+
+def outflow(u, space) -> sp.Expr:
+    """min(n . grad u, 0) on a boundary: zero where the travel time does not decrease outwards.
+
+    First arrivals from sources inside a domain reach its walls travelling outwards (or along
+    them), never inwards; a field that dips towards a wall, as if a second source sat there,
+    violates this, and this residual on ``domain.boundary`` rules it out.
+    """
+    return sp.Min(normal_derivative(u, space), 0)
 
 
 def factored_residual(tau, space, source, c=1, domain=None) -> sp.Expr:

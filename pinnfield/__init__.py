@@ -5,6 +5,7 @@ derivatives, and validate against analytic and finite-difference references.
 """
 
 from . import metrics as metrics
+from .constraints import Causal as Causal
 from .constraints import Constraint as Constraint
 from .domains import Ball as Ball
 from .domains import Box as Box

@@ -9,7 +9,7 @@ import sympy as sp
 from .domains import Points
 from .errors import DomainError, EquationError
 
-__all__ = ["Constraint", "DEFAULT_POINTS"]
+__all__ = ["Constraint", "Causal", "DEFAULT_POINTS"]
 
 DEFAULT_POINTS = 1024
 """Points drawn per step when a constraint on a continuous region gives no ``n``."""
@@ -20,6 +20,33 @@ def _region_name(region) -> str:
     return text.rsplit(").", 1)[-1] if ")." in text else text
 
 
+class Causal:
+    """Causal weighting of a constraint's loss (Wang, Sankaran and Perdikaris 2022).
+
+    ``along`` is the time coordinate, or any sympy expression of the coordinates along which
+    information travels (the distance from a point source, for a travel-time problem). Its
+    range over the region is cut into ``chunks`` equal slabs; with L_i the mean squared
+    residual of the points in slab i, the loss is mean_i w_i L_i with
+    w_i = exp(-epsilon sum_{k<i} L_k), the weights held constant in the gradient. Later slabs
+    count only once the residual in the earlier ones is small; once every slab is solved all
+    w_i are 1 and the loss is the plain mean again. ``epsilon`` sets how small "small" is:
+    about 1/epsilon summed over the earlier slabs.
+    """
+
+    def __init__(self, along, chunks: int = 32, epsilon: float = 1.0):
+        along = sp.sympify(along)
+        if not along.free_symbols:
+            raise EquationError(f"Causal along must be a coordinate or an expression of coordinates; received {along!r}.")
+        if isinstance(chunks, bool) or not isinstance(chunks, int) or chunks < 2:
+            raise EquationError(f"Causal chunks must be an integer >= 2; received {chunks!r}.")
+        if not (isinstance(epsilon, (int, float)) and math.isfinite(epsilon) and epsilon > 0):
+            raise EquationError(f"Causal epsilon must be a positive number; received {epsilon!r}.")
+        self.along, self.chunks, self.epsilon = along, chunks, float(epsilon)
+
+    def __repr__(self) -> str:
+        return f"Causal({self.along}, chunks={self.chunks}, epsilon={self.epsilon})"
+
+
 class Constraint:
     """``residual`` = 0 on ``on``, as the loss term ``weight * mean(residual^2)``.
 
@@ -28,10 +55,12 @@ class Constraint:
     losses that are not pointwise. ``on``: a sampling region (``box.interior``,
     ``box.boundary``, ``box.face(x, 0)``, ``pf.Points(...)``). ``n``: points per step (for
     ``pf.Points``, None takes all of them every step). ``name``: the term's name in the
-    history and the progress bar (default: the region's, such as ``interior``).
+    history and the progress bar (default: the region's, such as ``interior``). ``causal``: a
+    :class:`Causal` weighting in time of this term (for a residual on a space-time interior).
     """
 
-    def __init__(self, residual, on, n: int | None = None, weight: float = 1.0, name: str | None = None):
+    def __init__(self, residual, on, n: int | None = None, weight: float = 1.0, name: str | None = None,
+                 causal: Causal | None = None):
         if not (hasattr(on, "sample") and hasattr(on, "coords")):
             kind = type(on).__name__
             hint = (
@@ -60,6 +89,18 @@ class Constraint:
         self.n = n if n is not None or isinstance(on, Points) else DEFAULT_POINTS
         self.weight = float(weight)
         self.name = name or _region_name(on)
+        if causal is not None:
+            if not isinstance(causal, Causal):
+                raise EquationError(f"Constraint causal must be a pf.Causal(t, ...); received {causal!r}.")
+            unknown = causal.along.free_symbols - set(on.coords)
+            if unknown:
+                raise EquationError(
+                    f"Constraint causal weights along {causal.along}, which uses "
+                    f"{', '.join(sorted(map(str, unknown)))}, not coordinates of {on!r} "
+                    f"({', '.join(map(str, on.coords))}); pass the region's time coordinate or an "
+                    "expression of its coordinates."
+                )
+        self.causal = causal
 
     @property
     def is_symbolic(self) -> bool:

@@ -13,6 +13,7 @@ import time
 from typing import Callable
 
 import numpy as np
+import sympy as sp
 import torch
 from tqdm.auto import tqdm
 
@@ -158,6 +159,7 @@ def fit(
     lr: float = 1e-3,
     optimizer: str = "adam",
     lbfgs_steps: int = 0,
+    lbfgs_resample_every: int | None = None,
     schedule="cosine",
     weighting: dict | None = None,
     resample_every: int = 1,
@@ -174,7 +176,9 @@ def fit(
 
     ``steps`` first-order steps (``optimizer`` adam, adamw or sgd, learning rate ``lr`` times
     ``schedule(step, steps)``), then ``lbfgs_steps`` iterations of L-BFGS (strong Wolfe line
-    search) on one fixed batch. Points are redrawn every ``resample_every`` steps
+    search) on one fixed batch, or, with ``lbfgs_resample_every=k``, in rounds of k iterations,
+    each on a fresh batch with a fresh curvature memory (so L-BFGS cannot overfit one set of
+    points where the batch is sparse, as in space-time). Points are redrawn every ``resample_every`` steps
     (``sampling`` "uniform" or "sobol"). ``weighting`` overrides constraint weights by term
     name. ``derivatives``: "jet", "autograd" or "auto" (jets where the field supports them).
     ``checkpoint``: a path the solution is saved to every ``checkpoint_every`` steps and at
@@ -189,6 +193,8 @@ def fit(
     steps = _check_steps(steps, "steps", allow_zero=True)
     lbfgs_steps = _check_steps(lbfgs_steps, "lbfgs_steps", allow_zero=True)
     resample_every = _check_steps(resample_every, "resample_every", allow_zero=False)
+    if lbfgs_resample_every is not None:
+        lbfgs_resample_every = _check_steps(lbfgs_resample_every, "lbfgs_resample_every", allow_zero=False)
     if not (isinstance(lr, (int, float)) and lr > 0 and math.isfinite(lr)):
         raise DataError(f"fit lr must be a positive number; received {lr!r}.")
     if derivatives not in ENGINES:
@@ -222,16 +228,19 @@ def fit(
     history: dict[str, list] = {"step": [], "loss": [], **{n: [] for n in names}}
     fields_by_name = {str(f.func): trained.modules[s.module] for f, s in trained.slots.items()}
 
+    causal = [_CausalLoss(c, problem.coords) if c.causal else None for c in problem.constraints]
+
     def term_losses(batches) -> list[torch.Tensor]:
         values = parameters.values()
         losses = []
-        for lowered, (points, data) in zip(problem.lowered, batches):
+        for lowered, (points, data), weighting in zip(problem.lowered, batches, causal):
             if not isinstance(lowered, LoweredExpression):
                 losses.append(lowered(fields_by_name, (points, data)))
                 continue
             tables = trained.tables(lowered, points, derivatives)
             residual = lowered(Env(points, data, tables, values))
-            losses.append(torch.mean(residual * residual))
+            squared = residual * residual
+            losses.append(torch.mean(squared) if weighting is None else weighting(squared, points))
         return losses
 
     def record(step: int, losses: list[torch.Tensor]) -> list[float]:
@@ -301,11 +310,51 @@ def fit(
                 bar.set_postfix({n: f"{v:.2e}" for n, v in zip(names, floats)}, refresh=False)
             if checkpoint and step and step % checkpoint_every == 0:
                 snapshot_solution(step)
-        if lbfgs_steps:
-            _lbfgs(variables, sampler.sample(), term_losses, record, weights, steps, lbfgs_steps, bar, snapshot)
+        done = 0
+        while done < lbfgs_steps:
+            iterations = min(lbfgs_steps - done, lbfgs_resample_every or lbfgs_steps)
+            _lbfgs(variables, sampler.sample(), term_losses, record, weights, len(history["step"]),
+                   iterations, bar, snapshot)
+            done += iterations
     except _NonFinite as error:
         raise fail(error) from None
     return finish(steps + lbfgs_steps)
+
+
+class _CausalLoss:
+    """mean_i w_i L_i over slabs of ``along``, w_i = exp(-epsilon sum_{k<i} L_k) (see :class:`pf.Causal`)."""
+
+    RANGE_SAMPLES = 16384
+    """Points of the region on which the range of a non-coordinate ``along`` is measured."""
+
+    def __init__(self, constraint, coords):
+        settings = constraint.causal
+        coords = tuple(coords)
+        region_coords = tuple(constraint.on.coords)
+        if settings.along in coords:
+            column = coords.index(settings.along)
+            self.along = lambda points: points[:, column]
+            lower, upper = constraint.on.bounds()
+            axis = region_coords.index(settings.along)
+            low, high = float(lower[axis]), float(upper[axis])
+        else:
+            self.along = sp.lambdify(coords, settings.along, "torch")
+            sample = constraint.on.sample(self.RANGE_SAMPLES, torch.Generator().manual_seed(0)).points
+            values = torch.as_tensor(sp.lambdify(region_coords, settings.along, "torch")(*sample.T))
+            low, high = float(values.min()), float(values.max())
+        self.start, self.span = low, max(high - low, 1e-12)
+        self.chunks, self.epsilon = settings.chunks, settings.epsilon
+        self._evaluate = settings.along in coords
+
+    def __call__(self, squared: torch.Tensor, points: torch.Tensor) -> torch.Tensor:
+        position = self.along(points) if self._evaluate else self.along(*points.T)
+        slab = ((position.detach() - self.start) / self.span * self.chunks).long().clamp(0, self.chunks - 1)
+        sums = torch.zeros(self.chunks, dtype=squared.dtype, device=squared.device).index_add(0, slab, squared)
+        counts = torch.bincount(slab, minlength=self.chunks).to(squared.dtype)
+        slab_losses = sums / counts.clamp(min=1)
+        earlier = torch.cumsum(slab_losses.detach(), 0) - slab_losses.detach()
+        weights = torch.exp(-self.epsilon * earlier) * (counts > 0)
+        return torch.sum(weights * slab_losses) / torch.clamp(torch.sum(counts > 0), min=1)
 
 
 class _NonFinite(Exception):

@@ -2,7 +2,7 @@
 
 A module exposes ``problem(**params) -> pf.Problem``, ``DEFAULTS`` (its tuned fit()
 settings), ``solve(**fit_overrides) -> pf.Solution``, ``evaluation_axes()`` (1-D node arrays
-of the evaluation grid, one per coordinate) and ``references(axes)``; optionally ``OUTPUTS``,
+of the evaluation grid, one per coordinate) and ``references(axes)``; optionally ``outputs(solution)``,
 ``evaluation_mask(axes)`` and ``TIME`` (see ``pinnfield.validation.report``).
 ``REGISTRY`` names them for the ``pinnfield`` command.
 """

@@ -29,8 +29,9 @@ GRID = (101, 101)
 
 def problem(width: int = 64, depth: int = 3, omega0: float = 10.0, omega_hidden: float = 10.0,
             n_interior: int = 4096, n_boundary: int = 512, n_initial: int = 512,
-            initial_weight: float = 100.0) -> pf.Problem:
-    """The wave problem with a Siren of the given size; ``initial_weight`` weights both initial conditions."""
+            initial_weight: float = 100.0, causal_epsilon: float | None = 100.0) -> pf.Problem:
+    """The wave problem with a Siren of the given size; ``initial_weight`` weights both initial
+    conditions; ``causal_epsilon`` (None: off) weights the residual causally in time (pf.Causal)."""
     # Domain
     domain = pf.Interval(0, 1, x) * pf.TimeInterval(0, 1, t)
     # Problem: the residual is scaled by the square of the fastest frequency, (8 pi)^2
@@ -40,7 +41,8 @@ def problem(width: int = 64, depth: int = 3, omega0: float = 10.0, omega_hidden:
         fields={u: pf.Siren(in_dim=2, out_dim=1, width=width, depth=depth,
                             omega0=omega0, omega_hidden=omega_hidden)},
         constraints=[
-            pf.Constraint(wave.residual(u, t, (x,), C) / scale, on=domain.interior, n=n_interior),
+            pf.Constraint(wave.residual(u, t, (x,), C) / scale, on=domain.interior, n=n_interior,
+                          causal=pf.Causal(t, chunks=32, epsilon=causal_epsilon) if causal_epsilon else None),
             pf.Constraint(u - EXACT, on=domain.boundary, n=n_boundary, weight=10.0),
             pf.Constraint(value, on=domain.initial, n=n_initial, weight=initial_weight, name="initial value"),
             pf.Constraint(velocity / (8 * sp.pi), on=domain.initial, n=n_initial, weight=initial_weight,

@@ -56,6 +56,18 @@ def test_lbfgs_polish_reduces_the_loss_further():
     assert both.info["steps"] == 200
 
 
+def test_lbfgs_in_rounds_redraws_the_batch_each_round():
+    problem = small_poisson(n=32)
+    fixed = pf.fit(problem, steps=0, lbfgs_steps=30, progress=False, dtype=torch.float64)
+    rounds = pf.fit(problem, steps=0, lbfgs_steps=30, lbfgs_resample_every=10, progress=False, dtype=torch.float64)
+    # the first evaluation of each round is on new points, so the loss jumps there
+    assert fixed.history["loss"][:11] == rounds.history["loss"][:11]
+    assert rounds.history["loss"] != fixed.history["loss"]
+    assert rounds.info["lbfgs_evaluations"] >= 3
+    with pytest.raises(pf.DataError, match="lbfgs_resample_every must be an integer >= 1"):
+        pf.fit(problem, steps=0, lbfgs_steps=3, lbfgs_resample_every=0, progress=False)
+
+
 def test_jet_and_autograd_training_give_the_same_trajectory_in_float64():
     problem = small_poisson(n=64)
     jet = pf.fit(problem, steps=10, progress=False, dtype=torch.float64, derivatives="jet")
@@ -242,3 +254,35 @@ def test_space_time_problem_with_initial_condition_and_sobol_sampling():
     solution = pf.fit(problem, steps=300, lr=5e-3, sampling="sobol", progress=False)
     assert solution.history["loss"][-1] < 0.005 * solution.history["loss"][0]
     assert pf.metrics.rel_l2(solution, w, slab.grid(21)) < 0.04
+
+
+def test_causal_weighting_discounts_later_slabs_until_earlier_ones_are_solved():
+    import sympy as sp
+
+    from pinnfield.train import _CausalLoss
+
+    x, t = sp.symbols("x t")
+    domain = pf.Interval(0, 1, x) * pf.TimeInterval(0, 2, t)
+    constraint = pf.Constraint(x, on=domain.interior, causal=pf.Causal(t, chunks=4, epsilon=10.0))
+    loss = _CausalLoss(constraint, (x, t))
+    points = torch.tensor([[0.5, 0.1], [0.5, 0.6], [0.5, 1.1], [0.5, 1.9]], dtype=torch.float64)
+    squared = torch.tensor([0.1, 0.2, 0.3, 0.4], dtype=torch.float64)
+    weights = torch.exp(-10.0 * torch.tensor([0.0, 0.1, 0.3, 0.6], dtype=torch.float64))
+    assert float(loss(squared, points)) == pytest.approx(float((weights * squared).mean()), rel=1e-12)
+    solved = torch.tensor([0.0, 0.0, 0.0, 0.4], dtype=torch.float64)
+    assert float(loss(solved, points)) == pytest.approx(0.1, rel=1e-12)
+    radial = pf.Constraint(x, on=domain.interior, causal=pf.Causal(sp.sqrt(x**2 + t**2), chunks=4))
+    assert _CausalLoss(radial, (x, t)).span > 0
+
+
+def test_causal_needs_coordinates_of_the_region():
+    import sympy as sp
+
+    x, t, s = sp.symbols("x t s")
+    domain = pf.Interval(0, 1, x) * pf.TimeInterval(0, 1, t)
+    with pytest.raises(pf.EquationError, match="which uses s, not coordinates"):
+        pf.Constraint(x, on=domain.interior, causal=pf.Causal(s))
+    with pytest.raises(pf.EquationError, match="chunks must be an integer >= 2"):
+        pf.Causal(t, chunks=1)
+    with pytest.raises(pf.EquationError, match="epsilon must be a positive number"):
+        pf.Causal(t, epsilon=0)

@@ -3,8 +3,8 @@
 A ready problem module (see ``pinnfield.problems``) supplies ``evaluation_axes()`` and
 ``references(axes)``, and optionally:
 
-* ``OUTPUTS``: ``{name: sympy expression of the fields}``, the quantities to report (default:
-  each field by its name), e.g. the travel time ``|x - x0| tau`` of a factored eikonal;
+* ``outputs(solution)``: ``{name: sympy expression of the fields}``, the quantities to report
+  (default: each field by its name), e.g. the travel time ``|x - x0| tau`` of a factored eikonal;
 * ``evaluation_mask(axes)``: a bool array of the grid's shape, True where errors count;
 * ``TIME``: the time coordinate (the last grid axis), for snapshot figures and a ``.vtu``
   time series.
@@ -29,8 +29,9 @@ __all__ = ["outputs", "write_report"]
 
 def outputs(module, solution) -> dict:
     """Output name -> sympy expression of the fields, or None for the field of that name."""
-    declared = getattr(module, "OUTPUTS", None)
-    return dict(declared) if declared else {str(f.func): None for f in solution.slots}
+    if hasattr(module, "outputs"):
+        return dict(module.outputs(solution))
+    return {str(f.func): None for f in solution.slots}
 
 
 def _references_of(name: str, references: dict, single: bool) -> dict:
