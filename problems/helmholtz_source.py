@@ -25,8 +25,9 @@ LAYER = dict(lower=-1.0, upper=1.0, width=0.25, strength=5.0, power=2)
 COMPARED_FROM = 0.1
 """Errors count where r >= COMPARED_FROM and outside the layer."""
 
-DEFAULTS = dict(steps=3000, lr=1e-3, lbfgs_steps=1000, schedule="cosine", seed=0)
-"""fit() settings measured to reach rel L2 <= 5e-2 on the 2-core CPU."""
+DEFAULTS = dict(steps=0, lbfgs_steps=3000, seed=0, sampling="uniform")
+"""fit() settings: L-BFGS alone on one fixed set of points (Adam first left the imaginary part,
+which only the layer drives, near zero in our measurements)."""
 
 GRID = 201
 """Evaluation grid: GRID x GRID nodes on the square, boundary included."""
@@ -35,7 +36,7 @@ FD_REFINEMENT = 2
 """The FD grid is this many times finer than the evaluation grid."""
 
 
-def problem(width: int = 128, depth: int = 3, omega0: float = 30.0, omega_hidden: float = 30.0,
+def problem(width: int = 64, depth: int = 3, omega0: float = 30.0, omega_hidden: float = 30.0,
             n_interior: int = 8192, n_source: int = 2048, n_boundary: int = 512) -> pf.Problem:
     """The radiating source with one Siren of two outputs (Re u, Im u)."""
     # Domain

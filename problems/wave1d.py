@@ -20,16 +20,17 @@ C = 2
 EXACT = wave.standing_wave((x,), t, C, [(1, (1,)), (sp.Rational(1, 2), (4,))], (1,))
 TIME = t
 
-DEFAULTS = dict(steps=2000, lr=1e-3, lbfgs_steps=2000, schedule="cosine", seed=0, sampling="sobol")
-"""fit() settings measured to reach rel L2 <= 1e-2 on the 2-core CPU."""
+DEFAULTS = dict(steps=0, lbfgs_steps=5000, seed=0, sampling="uniform")
+"""fit() settings measured to reach rel L2 <= 1e-2 on the 2-core CPU: L-BFGS alone on one fixed
+set of points (Adam first, resampled, stalled at rel L2 0.7 to 1 in our measurements)."""
 
 GRID = (101, 101)
 """Evaluation grid in (x, t), boundary included."""
 
 
-def problem(width: int = 64, depth: int = 3, omega0: float = 10.0, omega_hidden: float = 10.0,
-            n_interior: int = 4096, n_boundary: int = 512, n_initial: int = 512,
-            initial_weight: float = 100.0, causal_epsilon: float | None = 100.0) -> pf.Problem:
+def problem(width: int = 64, depth: int = 3, omega0: float = 30.0, omega_hidden: float = 30.0,
+            n_interior: int = 10_000, n_boundary: int = 512, n_initial: int = 512,
+            initial_weight: float = 1.0, causal_epsilon: float | None = None) -> pf.Problem:
     """The wave problem with a Siren of the given size; ``initial_weight`` weights both initial
     conditions; ``causal_epsilon`` (None: off) weights the residual causally in time (pf.Causal)."""
     # Domain

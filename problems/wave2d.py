@@ -20,8 +20,9 @@ TIME = t
 WIDTH = 0.2
 INITIAL = sp.exp(-(x**2 + y**2) / (2 * WIDTH**2))
 
-DEFAULTS = dict(steps=2000, lr=1e-3, lbfgs_steps=1000, schedule="cosine", seed=0, sampling="sobol")
-"""fit() settings measured to reach rel L2 <= 5e-2 on the 2-core CPU."""
+DEFAULTS = dict(steps=0, lbfgs_steps=2000, seed=0, sampling="uniform")
+"""fit() settings measured to reach rel L2 <= 5e-2 on the 2-core CPU: L-BFGS alone on one fixed
+set of points (Adam first, resampled, stalled at rel L2 0.2 to 0.7 in our measurements)."""
 
 GRID = (81, 81, 11)
 """Evaluation grid in (x, y, t), boundary included."""
@@ -30,9 +31,9 @@ REFINEMENT = 4
 """The FD grid is this many times finer in space than the evaluation grid."""
 
 
-def problem(width: int = 64, depth: int = 3, omega0: float = 5.0, omega_hidden: float = 5.0,
+def problem(width: int = 64, depth: int = 3, omega0: float = 15.0, omega_hidden: float = 15.0,
             n_interior: int = 8192, n_boundary: int = 1024, n_initial: int = 2048,
-            initial_weight: float = 100.0) -> pf.Problem:
+            initial_weight: float = 1.0) -> pf.Problem:
     """The membrane problem with a Siren of the given size."""
     # Domain
     domain = pf.Box((-1, -1), (1, 1), coords=(x, y)) * pf.TimeInterval(0, 1, t)

@@ -15,6 +15,7 @@ def test_example_runs(script, tmp_path):
     result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]
     assert list(tmp_path.glob("*.png")), "the example writes its figure"
-    if script.name == "poisson.py":
+    bounds = {"poisson.py": 1e-3, "wave_variable_speed.py": 5e-3}  # measured: 2.3e-4 and 1.1e-3
+    if script.name in bounds:
         error = float(result.stdout.strip().split()[-1])
-        assert error <= 1e-3
+        assert error <= bounds[script.name]
