@@ -338,17 +338,16 @@ class _CausalLoss:
             axis = region_coords.index(settings.along)
             low, high = float(lower[axis]), float(upper[axis])
         else:
-            self.along = sp.lambdify(coords, settings.along, "torch")
+            expression = sp.lambdify(coords, settings.along, "torch")
+            self.along = lambda points: expression(*points.T)
             sample = constraint.on.sample(self.RANGE_SAMPLES, torch.Generator().manual_seed(0)).points
             values = torch.as_tensor(sp.lambdify(region_coords, settings.along, "torch")(*sample.T))
             low, high = float(values.min()), float(values.max())
         self.start, self.span = low, max(high - low, 1e-12)
         self.chunks, self.epsilon = settings.chunks, settings.epsilon
-        self._evaluate = settings.along in coords
 
     def __call__(self, squared: torch.Tensor, points: torch.Tensor) -> torch.Tensor:
-        position = self.along(points) if self._evaluate else self.along(*points.T)
-        slab = ((position.detach() - self.start) / self.span * self.chunks).long().clamp(0, self.chunks - 1)
+        slab = ((self.along(points).detach() - self.start) / self.span * self.chunks).long().clamp(0, self.chunks - 1)
         sums = torch.zeros(self.chunks, dtype=squared.dtype, device=squared.device).index_add(0, slab, squared)
         counts = torch.bincount(slab, minlength=self.chunks).to(squared.dtype)
         slab_losses = sums / counts.clamp(min=1)

@@ -67,7 +67,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from pinnfield.errors import DataError, DomainError
-from pinnfield.validation.fd import FDSolution
+from pinnfield.validation.fd import FDSolution, _checked_counts
 
 __all__ = ["solve_eikonal_box"]
 
@@ -103,7 +103,7 @@ def solve_eikonal_box(
     ('ij' indexing), finite everywhere.
     """
     lo, hi = _checked_box(lower, upper)
-    counts = _checked_counts(n)
+    counts = _checked_counts(n, 2, _NAME)
     points = _checked_sources(sources, lo, hi)
     tol, max_sweeps = _checked_settings(tol, max_sweeps)
     axes = tuple(np.linspace(a, b, m) for a, b, m in zip(lo, hi, counts))
@@ -286,26 +286,6 @@ def _checked_box(lower, upper) -> tuple[np.ndarray, np.ndarray]:
             f"upper[{axis}]={hi[axis]}; swap or widen the bounds."
         )
     return lo, hi
-
-
-def _checked_counts(n) -> tuple[int, int]:
-    raw = (n, n) if np.ndim(n) == 0 else tuple(n)
-    if len(raw) != 2:
-        raise DomainError(
-            f"{_NAME}: n must be an int or 2 ints (one per axis), got {n!r}; pass a single "
-            "int or a pair."
-        )
-    for m in raw:
-        if isinstance(m, (bool, np.bool_)) or not isinstance(m, (int, np.integer)):
-            raise DomainError(
-                f"{_NAME}: n must contain integers, got {n!r}; pass node counts as ints."
-            )
-        if m < 3:
-            raise DomainError(
-                f"{_NAME}: n must be >= 3 nodes per axis (boundary nodes included), got "
-                f"n={n!r}; use n >= 3."
-            )
-    return int(raw[0]), int(raw[1])
 
 
 def _checked_sources(sources, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:

@@ -285,22 +285,23 @@ def _checked_box(lower, upper) -> tuple[np.ndarray, np.ndarray]:
     return lo, hi
 
 
-def _checked_counts(n, d: int) -> tuple[int, ...]:
+def _checked_counts(n, d: int, caller: str = "solve_poisson_box") -> tuple[int, ...]:
+    """``n`` (an int, or one int per axis) as ``d`` node counts, each >= 3; errors name ``caller``."""
     raw = (n,) * d if np.ndim(n) == 0 else tuple(n)
     if len(raw) != d:
         raise DomainError(
-            f"solve_poisson_box: n must be an int or {d} ints (one per axis), got {n!r}; "
+            f"{caller}: n must be an int or {d} ints (one per axis), got {n!r}; "
             f"pass a single int or a tuple of length {d}."
         )
     counts = []
     for m in raw:
         if isinstance(m, (bool, np.bool_)) or not isinstance(m, (int, np.integer)):
             raise DomainError(
-                f"solve_poisson_box: n must contain integers, got {n!r}; pass node counts as ints."
+                f"{caller}: n must contain integers, got {n!r}; pass node counts as ints."
             )
         if m < 3:
             raise DomainError(
-                f"solve_poisson_box: n must be >= 3 nodes per axis (boundary nodes included, at "
+                f"{caller}: n must be >= 3 nodes per axis (boundary nodes included, at "
                 f"least one interior node), got n={n!r}; use n >= 3."
             )
         counts.append(int(m))

@@ -65,7 +65,7 @@ import scipy.sparse as sparse
 from scipy.sparse.linalg import spsolve
 
 from pinnfield.errors import DataError, DomainError
-from pinnfield.validation.fd import ORDER, FDSolution, _boundary_mask
+from pinnfield.validation.fd import ORDER, FDSolution, _boundary_mask, _checked_counts
 
 __all__ = ["PML", "ComplexFDSolution", "stretch", "solve_helmholtz_box"]
 
@@ -222,7 +222,7 @@ def solve_helmholtz_box(
     """
     caller = "solve_helmholtz_box"
     lo, hi = _checked_box(lower, upper, caller)
-    counts = _checked_counts(n, caller)
+    counts = _checked_counts(n, 2, caller)
     if isinstance(k, (bool, np.bool_)) or not np.isscalar(k) or np.iscomplexobj(k):
         raise DomainError(
             f"{caller}: k must be a real number (the wavenumber), got {k!r}; pass a positive float."
@@ -334,26 +334,6 @@ def _checked_box(lower, upper, caller: str) -> tuple[np.ndarray, np.ndarray]:
             f"upper[{axis}]={hi[axis]}; swap or widen the bounds."
         )
     return lo, hi
-
-
-def _checked_counts(n, caller: str) -> tuple[int, int]:
-    raw = (n, n) if np.ndim(n) == 0 else tuple(n)
-    if len(raw) != 2:
-        raise DomainError(
-            f"{caller}: n must be an int or 2 ints (one per axis), got {n!r}; pass a single int "
-            "or a pair."
-        )
-    for m in raw:
-        if isinstance(m, (bool, np.bool_)) or not isinstance(m, (int, np.integer)):
-            raise DomainError(
-                f"{caller}: n must contain integers, got {n!r}; pass node counts as ints."
-            )
-        if m < 3:
-            raise DomainError(
-                f"{caller}: n must be >= 3 nodes per axis (boundary nodes included, at least one "
-                f"interior node), got n={n!r}; use n >= 3."
-            )
-    return int(raw[0]), int(raw[1])
 
 
 def _evaluate(fn, name: str, coords: list[np.ndarray]) -> np.ndarray:

@@ -44,7 +44,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from pinnfield.errors import DataError, DomainError
-from pinnfield.validation.fd import ORDER, FDSolution, _boundary_mask
+from pinnfield.validation.fd import ORDER, FDSolution, _boundary_mask, _checked_counts
 
 __all__ = ["WaveFDSolution", "solve_wave_box"]
 
@@ -114,7 +114,7 @@ def solve_wave_box(
     """
     lo, hi = _checked_box(lower, upper)
     d = lo.size
-    counts = _checked_counts(n, d)
+    counts = _checked_counts(n, d, _CALLER)
     t0, t1 = _checked_interval(t0, t1)
     frames = _checked_frames(frames)
     cfl = _checked_cfl(cfl, d)
@@ -205,26 +205,6 @@ def _checked_box(lower, upper) -> tuple[np.ndarray, np.ndarray]:
             f"upper[{axis}]={hi[axis]}; swap or widen the bounds."
         )
     return lo, hi
-
-
-def _checked_counts(n, d: int) -> tuple[int, ...]:
-    raw = (n,) * d if np.ndim(n) == 0 else tuple(n)
-    if len(raw) != d:
-        raise DomainError(
-            f"{_CALLER}: n must be an int or {d} int(s) (one per space axis), got {n!r}; pass a "
-            f"single int or a tuple of length {d}."
-        )
-    for m in raw:
-        if isinstance(m, (bool, np.bool_)) or not isinstance(m, (int, np.integer)):
-            raise DomainError(
-                f"{_CALLER}: n must contain integers, got {n!r}; pass node counts as ints."
-            )
-        if m < 3:
-            raise DomainError(
-                f"{_CALLER}: n must be >= 3 nodes per axis (boundary nodes included, at least one "
-                f"interior node), got n={n!r}; use n >= 3."
-            )
-    return tuple(int(m) for m in raw)
 
 
 def _checked_interval(t0, t1) -> tuple[float, float]:
