@@ -25,7 +25,7 @@ LAYER = dict(lower=-1.0, upper=1.0, width=0.25, strength=5.0, power=2)
 COMPARED_FROM = 0.1
 """Errors count where r >= COMPARED_FROM and outside the layer."""
 
-DEFAULTS = dict(steps=0, lbfgs_steps=3000, seed=0, sampling="uniform")
+DEFAULTS = dict(steps=0, lbfgs_steps=2500, seed=0, sampling="uniform")
 """fit() settings: L-BFGS alone on one fixed set of points (Adam first left the imaginary part,
 which only the layer drives, near zero in our measurements)."""
 
@@ -36,9 +36,14 @@ FD_REFINEMENT = 2
 """The FD grid is this many times finer than the evaluation grid."""
 
 
-def problem(width: int = 64, depth: int = 3, omega0: float = 30.0, omega_hidden: float = 30.0,
+def problem(width: int = 64, depth: int = 3, omega0: float = 15.0, omega_hidden: float = 30.0,
             n_interior: int = 8192, n_source: int = 2048, n_boundary: int = 512) -> pf.Problem:
-    """The radiating source with one Siren of two outputs (Re u, Im u)."""
+    """The radiating source with one Siren of two outputs (Re u, Im u).
+
+    omega0 = 15 rather than the usual 30: the imaginary part, which only the layer drives, is
+    smooth (J0(kr) / 4), and after 1500 L-BFGS iterations its error was 0.08 with omega0 = 15
+    against 0.85 with 30 in our measurements.
+    """
     # Domain
     square = pf.Box((-1, -1), (1, 1), coords=(x, y))
     near_source = pf.Disk((0, 0), 4 * SIGMA, coords=(x, y))
