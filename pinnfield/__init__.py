@@ -5,6 +5,7 @@ derivatives, and validate against analytic and finite-difference references.
 """
 
 from . import metrics as metrics
+from . import shape_metrics as shape_metrics
 from .constraints import Causal as Causal
 from .constraints import Constraint as Constraint
 from .domains import Ball as Ball
@@ -13,6 +14,8 @@ from .domains import Disk as Disk
 from .domains import Interval as Interval
 from .domains import Points as Points
 from .domains import TimeInterval as TimeInterval
+from .pixels import Pixels as Pixels
+from .signals import Samples1D as Samples1D
 from .encodings import FourierFeatures as FourierFeatures
 from .encodings import PositionalEncoding as PositionalEncoding
 from .errors import DataError as DataError
@@ -20,6 +23,7 @@ from .errors import DomainError as DomainError
 from .errors import EquationError as EquationError
 from .errors import PinnfieldError as PinnfieldError
 from .errors import TrainingError as TrainingError
+from .mesh import Mesh as Mesh
 from .fields import MLP as MLP
 from .fields import AbstractField as AbstractField
 from .fields import Siren as Siren

@@ -1,7 +1,7 @@
 """The ``pinnfield`` command: list, run and validate ready problems.
 
     pinnfield list
-    pinnfield run poisson [--steps N] [--lbfgs-steps M] [--out DIR] [--device D] [--seed S] [--data PATH]
+    pinnfield run poisson [--steps N] [--lbfgs-steps M] [--out DIR] [--device D] [--seed S] [--data PATH] [--paper]
     pinnfield validate poisson [--out DIR] [--retrain]
 
 ``run`` trains with the problem's defaults and writes ``metrics.json``, a figure, the field as
@@ -21,6 +21,9 @@ import sys
 from .errors import DataError, PinnfieldError
 
 __all__ = ["main"]
+
+SCORES = ("psnr", "ssim", "snr", "mse", "chamfer", "iou", "normal_consistency", "eikonal")
+"""Metric name prefixes printed in a run's summary beside the relative L2 errors."""
 
 
 def _problem_module(name: str):
@@ -49,6 +52,12 @@ def _overrides(args, module) -> dict:
         if not os.path.exists(args.data):
             raise DataError(f"--data {args.data!r} does not exist; give a file or folder path.")
         overrides["data"] = args.data
+    if getattr(args, "paper", False):
+        if "paper" not in inspect.signature(module.solve).parameters:
+            raise DataError(
+                f"Problem {args.problem!r} has no --paper scale; it runs at one scale. Drop --paper."
+            )
+        overrides["paper"] = True
     for key in ("steps", "lbfgs_steps"):
         if overrides.get(key, 0) < 0:
             raise DataError(f"--{key.replace('_', '-')} must be >= 0; received {overrides[key]}.")
@@ -59,6 +68,8 @@ def _print_summary(results: dict, written: list[str]) -> None:
     for key in sorted(results):
         if key.startswith(("rel_l2", "max_abs")) or "_rel_l2_" in key:
             print(f"  {key:<22} {results[key]:.3e}")
+        elif key.startswith(SCORES):
+            print(f"  {key:<22} {results[key]:.4g}")
     print(f"  {'steps':<22} {results.get('steps')}")
     print(f"  {'wall_seconds':<22} {results.get('wall_seconds', 0):.1f}")
     print("wrote " + ", ".join(written))
@@ -71,7 +82,7 @@ def _run(args) -> int:
     out = args.out or os.path.join("runs", args.problem)
     solution = module.solve(**_overrides(args, module))
     solution.save(os.path.join(out, "solution.pt"))
-    results, written = write_report(module, solution, out, args.problem, validation=False)
+    results, written = write_report(module, solution, out, args.problem, validation=False, data=args.data)
     print(f"pinnfield run {args.problem}: {out}")
     _print_summary(results, written + [os.path.join(out, "solution.pt")])
     return 0
@@ -90,7 +101,7 @@ def _validate(args) -> int:
     else:
         solution = module.solve(**_overrides(args, module))
         solution.save(checkpoint)
-    results, written = write_report(module, solution, out, args.problem, validation=True)
+    results, written = write_report(module, solution, out, args.problem, validation=True, data=args.data)
     print(f"pinnfield validate {args.problem}: {out}")
     _print_summary(results, written)
     return 0
@@ -120,6 +131,8 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--seed", type=int, help="random seed (default 0)")
         command.add_argument("--data", help="data file or folder for data-driven problems")
         command.add_argument("--quiet", action="store_true", help="no progress bar")
+        command.add_argument("--paper", action="store_true",
+                             help="data-fitting problems: train at the paper's scale (a GPU run)")
         if name == "validate":
             command.add_argument("--retrain", action="store_true", help="train even if --out has a solution")
         command.set_defaults(handler=handler)

@@ -9,10 +9,14 @@ import sympy as sp
 from .domains import Points
 from .errors import DomainError, EquationError
 
-__all__ = ["Constraint", "Causal", "DEFAULT_POINTS"]
+__all__ = ["Constraint", "Causal", "DEFAULT_POINTS", "LOSSES"]
 
 DEFAULT_POINTS = 1024
 """Points drawn per step when a constraint on a continuous region gives no ``n``."""
+
+LOSSES = ("mse", "mae", "mean")
+"""How a constraint turns its residual r into a loss: mean(r^2), mean(|r|), or mean(r) for a
+residual that is already a per-point loss (a cross-entropy, 1 - cos of two directions)."""
 
 
 def _region_name(region) -> str:
@@ -25,8 +29,8 @@ class Causal:
 
     ``along`` is the time coordinate, or any sympy expression of the coordinates along which
     information travels (the distance from a point source, for a travel-time problem). Its
-    range over the region is cut into ``chunks`` equal slabs; with L_i the mean squared
-    residual of the points in slab i, the loss is mean_i w_i L_i with
+    range over the region is cut into ``chunks`` equal slabs; with L_i the mean per-point loss
+    (squared residual, by default) of the points in slab i, the loss is mean_i w_i L_i with
     w_i = exp(-epsilon sum_{k<i} L_k), the weights held constant in the gradient. Later slabs
     count only once the residual in the earlier ones is small; once every slab is solved all
     w_i are 1 and the loss is the plain mean again. ``epsilon`` sets how small "small" is:
@@ -57,10 +61,13 @@ class Constraint:
     ``pf.Points``, None takes all of them every step). ``name``: the term's name in the
     history and the progress bar (default: the region's, such as ``interior``). ``causal``: a
     :class:`Causal` weighting in time of this term (for a residual on a space-time interior).
+    ``loss``: ``"mse"`` (default), ``"mae"`` (``weight * mean|residual|``, robust to outliers,
+    the SIREN SDF loss) or ``"mean"`` (``weight * mean(residual)`` for a residual that is a
+    non-negative per-point loss already, such as a binary cross-entropy).
     """
 
     def __init__(self, residual, on, n: int | None = None, weight: float = 1.0, name: str | None = None,
-                 causal: Causal | None = None):
+                 causal: Causal | None = None, loss: str = "mse"):
         if not (hasattr(on, "sample") and hasattr(on, "coords")):
             kind = type(on).__name__
             hint = (
@@ -101,10 +108,22 @@ class Constraint:
                     "expression of its coordinates."
                 )
         self.causal = causal
+        if loss not in LOSSES:
+            raise EquationError(
+                f"Constraint loss={loss!r} is not known; expected one of {', '.join(LOSSES)}: "
+                "'mse' for mean(r^2), 'mae' for mean(|r|), 'mean' for a residual that is a loss already."
+            )
+        if loss != "mse" and not self.is_symbolic:
+            raise EquationError(
+                f"Constraint loss={loss!r} applies to a sympy residual; a callable residual returns "
+                "its loss itself. Drop loss=."
+            )
+        self.loss = loss
 
     @property
     def is_symbolic(self) -> bool:
         return isinstance(self.residual, sp.Basic)
 
     def __repr__(self) -> str:
-        return f"Constraint({self.residual}, on={self.on!r}, n={self.n}, weight={self.weight})"
+        loss = "" if self.loss == "mse" else f", loss={self.loss!r}"
+        return f"Constraint({self.residual}, on={self.on!r}, n={self.n}, weight={self.weight}{loss})"

@@ -29,7 +29,7 @@ def field_panel(ax, axes, values, title: str, cmap: str = "viridis", vmin=None, 
 
 
 def loss_panel(ax, history: dict, switch_step: int | None = None) -> None:
-    """Loss terms (mean squared residuals, unweighted) and the weighted total against step.
+    """Loss terms (each its mean per-point loss, unweighted) and the weighted total against step.
 
     ``switch_step``: draw a dashed line where the optimiser changed (Adam -> L-BFGS).
     """
@@ -44,7 +44,7 @@ def loss_panel(ax, history: dict, switch_step: int | None = None) -> None:
         ax.axvline(switch_step, color="grey", ls="--", lw=0.8)
         ax.text(switch_step, 1, " L-BFGS", transform=ax.get_xaxis_transform(), va="top", fontsize=8, color="grey")
     ax.set_xlabel("step")
-    ax.set_ylabel("mean squared residual")
+    ax.set_ylabel("loss per term (unweighted)")
     ax.set_title("training loss", fontsize=10)
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(fontsize=8, loc="lower left")

@@ -233,14 +233,13 @@ def fit(
     def term_losses(batches) -> list[torch.Tensor]:
         values = parameters.values()
         losses = []
-        for lowered, (points, data), weighting in zip(problem.lowered, batches, causal):
+        for constraint, lowered, (points, data), weighting in zip(problem.constraints, problem.lowered, batches, causal):
             if not isinstance(lowered, LoweredExpression):
                 losses.append(lowered(fields_by_name, (points, data)))
                 continue
             tables = trained.tables(lowered, points, derivatives)
-            residual = lowered(Env(points, data, tables, values))
-            squared = residual * residual
-            losses.append(torch.mean(squared) if weighting is None else weighting(squared, points))
+            pointwise = _POINTWISE[constraint.loss](lowered(Env(points, data, tables, values)))
+            losses.append(torch.mean(pointwise) if weighting is None else weighting(pointwise, points))
         return losses
 
     def record(step: int, losses: list[torch.Tensor]) -> list[float]:
@@ -321,6 +320,10 @@ def fit(
     return finish(steps + lbfgs_steps)
 
 
+_POINTWISE = {"mse": lambda r: r * r, "mae": torch.abs, "mean": lambda r: r}
+"""Per-point loss of a residual, by ``Constraint.loss``."""
+
+
 class _CausalLoss:
     """mean_i w_i L_i over slabs of ``along``, w_i = exp(-epsilon sum_{k<i} L_k) (see :class:`pf.Causal`)."""
 
@@ -346,10 +349,10 @@ class _CausalLoss:
         self.start, self.span = low, max(high - low, 1e-12)
         self.chunks, self.epsilon = settings.chunks, settings.epsilon
 
-    def __call__(self, squared: torch.Tensor, points: torch.Tensor) -> torch.Tensor:
+    def __call__(self, pointwise: torch.Tensor, points: torch.Tensor) -> torch.Tensor:
         slab = ((self.along(points).detach() - self.start) / self.span * self.chunks).long().clamp(0, self.chunks - 1)
-        sums = torch.zeros(self.chunks, dtype=squared.dtype, device=squared.device).index_add(0, slab, squared)
-        counts = torch.bincount(slab, minlength=self.chunks).to(squared.dtype)
+        sums = torch.zeros(self.chunks, dtype=pointwise.dtype, device=pointwise.device).index_add(0, slab, pointwise)
+        counts = torch.bincount(slab, minlength=self.chunks).to(pointwise.dtype)
         slab_losses = sums / counts.clamp(min=1)
         earlier = torch.cumsum(slab_losses.detach(), 0) - slab_losses.detach()
         weights = torch.exp(-self.epsilon * earlier) * (counts > 0)

@@ -7,12 +7,15 @@ import sys
 import pytest
 
 EXAMPLES = sorted((pathlib.Path(__file__).parent.parent / "examples").glob("*.py"))
+QUICK = {"spectral_bias.py": ["--size", "48", "--steps", "150"]}
+"""Arguments that shrink an example whose defaults take longer than a test should."""
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("script", EXAMPLES, ids=lambda p: p.name)
 def test_example_runs(script, tmp_path):
-    result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True)
+    command = [sys.executable, str(script), *QUICK.get(script.name, [])]
+    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]
     assert list(tmp_path.glob("*.png")), "the example writes its figure"
     bounds = {"poisson.py": 1e-3, "wave_variable_speed.py": 5e-3}  # measured: 2.3e-4 and 1.1e-3

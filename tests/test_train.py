@@ -286,3 +286,20 @@ def test_causal_needs_coordinates_of_the_region():
         pf.Causal(t, chunks=1)
     with pytest.raises(pf.EquationError, match="epsilon must be a positive number"):
         pf.Causal(t, epsilon=0)
+
+
+@pytest.mark.parametrize("loss,reduce", [("mse", lambda r: np.mean(r**2)), ("mae", lambda r: np.mean(np.abs(r))),
+                                         ("mean", np.mean)])
+def test_constraint_loss_kinds_reduce_the_residual_as_documented(loss, reduce):
+    xy = np.random.default_rng(0).uniform(size=(64, 2))
+    points = pf.Points(xy, coords=(x, y))
+    problem = pf.Problem(fields={u: pf.Siren(2, 1, width=8, depth=1)},
+                         constraints=[pf.Constraint(u - 0.3 + x, on=points, loss=loss)])
+    solution = pf.fit(problem, steps=1, lr=1e-9, progress=False, dtype=torch.float64)
+    residual = solution.evaluate(u - 0.3 + x, xy)
+    assert solution.history["loss"][0] == pytest.approx(reduce(residual), rel=1e-6)
+
+
+def test_unknown_constraint_loss_kind():
+    with pytest.raises(pf.EquationError, match="loss='l2' is not known; expected one of mse, mae, mean"):
+        pf.Constraint(u, on=pf.Box((0, 0), (1, 1), coords=(x, y)).interior, loss="l2")

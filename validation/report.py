@@ -11,6 +11,10 @@ A ready problem module (see ``pinnfield.problems``) supplies ``evaluation_axes()
 
 ``references(axes)`` maps a reference name to an array on the grid, or to ``{output: array}``
 when there are several outputs. A reference named ``exact`` is reported as the analytic one.
+
+A problem whose result is not a field on a grid (an image, a sound, a surface) supplies
+``report(solution, out, name, validation=..., data=...)`` instead, returning the same
+``(metrics, paths written)``; ``data`` is the ``--data`` path it was trained on, or None.
 """
 
 from __future__ import annotations
@@ -45,12 +49,15 @@ def _references_of(name: str, references: dict, single: bool) -> dict:
     return out
 
 
-def write_report(module, solution, out: str, name: str, *, validation: bool) -> tuple[dict, list[str]]:
+def write_report(module, solution, out: str, name: str, *, validation: bool, data=None) -> tuple[dict, list[str]]:
     """Metrics, one figure per output, ``.npz``, ``.vtu`` (a series for time-dependent problems)
-    and ``metrics.json`` (``validation.json`` when ``validation``) in ``out``.
+    and ``metrics.json`` (``validation.json`` when ``validation``) in ``out``; or the module's
+    own ``report`` (see above).
 
     Returns the metrics and the paths written.
     """
+    if hasattr(module, "report"):
+        return module.report(solution, out, name, validation=validation, data=data)
     axes = module.evaluation_axes()
     references = module.references(axes)
     mask = module.evaluation_mask(axes) if hasattr(module, "evaluation_mask") else None
