@@ -6,7 +6,7 @@ import os
 
 from pinnfield.errors import DataError
 
-__all__ = ["remember_data", "data_of", "settings_of"]
+__all__ = ["remember_data", "data_of", "settings_of", "solve_at_scale"]
 
 
 def remember_data(solution, data, settings: dict | None = None):
@@ -39,3 +39,14 @@ def data_of(solution, data):
             "Validate without --data, or retrain on the new data (--retrain)."
         )
     return given
+
+
+def solve_at_scale(problem, defaults: dict, paper_scale: dict, data, paper: bool, fit_overrides: dict):
+    """fit() a data-driven problem: ``problem(data, **settings)`` with ``defaults`` updated by
+    ``fit_overrides``; with ``paper``, at ``paper_scale`` (``{"problem": {...}, "fit": {...}}``).
+    The data path and the problem settings are recorded with :func:`remember_data`."""
+    import pinnfield as pf
+
+    scale = paper_scale if paper else {"problem": {}, "fit": {}}
+    settings = {**defaults, **scale["fit"], **fit_overrides}
+    return remember_data(pf.fit(problem(data, **scale["problem"]), **settings), data, scale["problem"])

@@ -17,7 +17,7 @@ import sympy as sp
 import pinnfield as pf
 from pinnfield.equations import fitting
 
-from ._data import data_of, remember_data, settings_of
+from ._data import data_of, settings_of, solve_at_scale
 
 t = sp.Symbol("t")
 u = sp.Function("u")(t)
@@ -67,9 +67,7 @@ def problem(data=None, seconds: float = SECONDS, channel=None, width: int = 256,
 
 def solve(data=None, paper: bool = False, **fit_overrides) -> pf.Solution:
     """Train :func:`problem` with :data:`DEFAULTS` updated by ``fit_overrides``; ``paper``: at :data:`PAPER` scale."""
-    scale = PAPER if paper else dict(problem={}, fit={})
-    settings = {**DEFAULTS, **scale["fit"], **fit_overrides}
-    return remember_data(pf.fit(problem(data, **scale["problem"]), **settings), data, scale["problem"])
+    return solve_at_scale(problem, DEFAULTS, PAPER, data, paper, fit_overrides)
 
 
 def report(solution, out: str, name: str, *, validation: bool, data=None) -> tuple[dict, list[str]]:

@@ -15,7 +15,7 @@ import sympy as sp
 import pinnfield as pf
 from pinnfield.equations import fitting
 
-from ._data import data_of, remember_data, settings_of
+from ._data import data_of, settings_of, solve_at_scale
 
 x, y = sp.symbols("x y")
 SIZE = 128
@@ -63,16 +63,19 @@ def problem(data=None, size: int | tuple | None = SIZE, net: pf.AbstractField | 
 
 def solve(data=None, paper: bool = False, **fit_overrides) -> pf.Solution:
     """Train :func:`problem` with :data:`DEFAULTS` updated by ``fit_overrides``; ``paper``: at :data:`PAPER` scale."""
-    scale = PAPER if paper else dict(problem={}, fit={})
-    settings = {**DEFAULTS, **scale["fit"], **fit_overrides}
-    return remember_data(pf.fit(problem(data, **scale["problem"]), **settings), data, scale["problem"])
+    return solve_at_scale(problem, DEFAULTS, PAPER, data, paper, fit_overrides)
 
 
 def report(solution, out: str, name: str, *, validation: bool, data=None) -> tuple[dict, list[str]]:
     """Fitted image, error image, PSNR and SSIM (see ``pinnfield.validation.image_report``)."""
+    return image_report(solution, out, name, validation=validation, data=data, value_of=lambda u: (u + 1) / 2)
+
+
+def image_report(solution, out: str, name: str, *, validation: bool, data=None, **options) -> tuple[dict, list[str]]:
+    """The report of any fit on this module's pixels (the image the solution was trained on);
+    ``options`` go to ``write_image_report`` (``value_of``, ``align``, ``title``)."""
     from pinnfield.validation.image_report import write_image_report
 
     image = pixels(data_of(solution, data), size=settings_of(solution).get("size", SIZE))
     names = [str(u.func) for u in fields(image)]
-    return write_image_report(solution, image, names, out, name, validation=validation,
-                              value_of=lambda u: (u + 1) / 2)
+    return write_image_report(solution, image, names, out, name, validation=validation, **options)

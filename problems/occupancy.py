@@ -17,7 +17,7 @@ import torch
 import pinnfield as pf
 from pinnfield.equations import fitting
 
-from ._data import data_of, remember_data
+from ._data import data_of, solve_at_scale
 from .sdf import shape, x, y, z
 
 o = sp.Function("o")(x, y, z)
@@ -47,9 +47,7 @@ def problem(data=None, width: int = 256, depth: int = 3, omega0: float = 30.0, b
 
 def solve(data=None, paper: bool = False, **fit_overrides) -> pf.Solution:
     """Train :func:`problem` with :data:`DEFAULTS` updated by ``fit_overrides``; ``paper``: at :data:`PAPER` scale."""
-    scale = PAPER if paper else dict(problem={}, fit={})
-    settings = {**DEFAULTS, **scale["fit"], **fit_overrides}
-    return remember_data(pf.fit(problem(data, **scale["problem"]), **settings), data, scale["problem"])
+    return solve_at_scale(problem, DEFAULTS, PAPER, data, paper, fit_overrides)
 
 
 def report(solution, out: str, name: str, *, validation: bool, data=None) -> tuple[dict, list[str]]:

@@ -16,7 +16,7 @@ import sympy as sp
 import pinnfield as pf
 from pinnfield.equations import fitting
 
-from ._data import data_of, remember_data
+from ._data import data_of, solve_at_scale
 
 x, y, z = sp.symbols("x y z")
 f = sp.Function("f")(x, y, z)
@@ -62,9 +62,7 @@ def problem(data=None, width: int = 256, depth: int = 3, omega0: float = 30.0, n
 
 def solve(data=None, paper: bool = False, **fit_overrides) -> pf.Solution:
     """Train :func:`problem` with :data:`DEFAULTS` updated by ``fit_overrides``; ``paper``: at :data:`PAPER` scale."""
-    scale = PAPER if paper else dict(problem={}, fit={})
-    settings = {**DEFAULTS, **scale["fit"], **fit_overrides}
-    return remember_data(pf.fit(problem(data, **scale["problem"]), **settings), data, scale["problem"])
+    return solve_at_scale(problem, DEFAULTS, PAPER, data, paper, fit_overrides)
 
 
 def report(solution, out: str, name: str, *, validation: bool, data=None) -> tuple[dict, list[str]]:

@@ -22,3 +22,5 @@ def test_example_runs(script, tmp_path):
     if script.name in bounds:
         error = float(result.stdout.strip().split()[-1])
         assert error <= bounds[script.name]
+    if script.name == "spectral_bias.py":  # SIREN's PSNR minus the ReLU MLP's, measured 20.4 dB
+        assert float(result.stdout.strip().split()[-1]) >= 10.0

@@ -131,17 +131,19 @@ def test_occupancy_cross_entropy_matches_torch():
 
 @pytest.mark.slow
 def test_image_fit_at_64_pixels_reaches_its_measured_psnr():
-    """Cameraman at 64 x 64, the default network, 300 Adam steps: measured PSNR_MEASURED dB."""
+    """Cameraman at 64 x 64, the default network, 300 Adam steps: 37.6 dB measured."""
     module = ready("image")
     solution = pf.fit(module.problem(size=64), **{**module.DEFAULTS, "steps": 300, "progress": False})
     image = module.pixels(size=64)
     values = (solution.evaluate("u", image.points.numpy()).reshape(image.shape) + 1) / 2
-    assert pf.metrics.psnr(values, image.image, data_range=1.0) >= PSNR_BOUND
+    assert pf.metrics.psnr(values, image.image, data_range=1.0) >= 36.0
 
 
 @pytest.mark.slow
 def test_sdf_of_a_sphere_reaches_its_measured_accuracy(tmp_path):
-    """An icosphere of radius 0.5, a 2 x 64 Siren, SDF_STEPS steps: measured SDF_MEASURED."""
+    """An icosphere of radius 0.5, a 2 x 64 Siren with omega0 = 5, 400 steps. Measured: Chamfer
+    0.0048 of the diagonal, IoU 0.997, normal consistency 0.999; near the surface f is within
+    0.027 (mean) of the exact signed distance r - 0.5."""
     import trimesh
 
     from pinnfield.validation.shape_report import write_shape_report
@@ -149,12 +151,21 @@ def test_sdf_of_a_sphere_reaches_its_measured_accuracy(tmp_path):
     module = ready("sdf")
     sphere = trimesh.creation.icosphere(subdivisions=4, radius=0.5)
     mesh = pf.Mesh(sphere.vertices, sphere.faces, (module.x, module.y, module.z), half_extent=0.5)
-    solution = pf.fit(module.problem(mesh, width=64, depth=2, n_surface=1024, n_space=1024),
-                      **{**module.DEFAULTS, "steps": SDF_STEPS, "lr": 1e-3, "progress": False})
+    solution = pf.fit(module.problem(mesh, width=64, depth=2, omega0=5.0, n_surface=1024, n_space=1024),
+                      **{**module.DEFAULTS, "steps": 400, "lr": 1e-3, "progress": False})
     metrics, _ = write_shape_report(solution, mesh, "f", str(tmp_path), "sphere", validation=False, resolution=64,
                                     samples=20_000)
-    assert metrics["chamfer"] <= SDF_CHAMFER and metrics["iou"] >= SDF_IOU
-    assert metrics["normal_consistency"] >= SDF_NORMALS
-    points = np.random.default_rng(0).uniform(-0.9, 0.9, size=(4000, 3))
-    exact = np.linalg.norm(points, axis=1) - 0.5
-    assert np.mean(np.abs(solution.evaluate("f", points) - exact)) <= SDF_ERROR
+    assert metrics["chamfer"] <= 0.01 and metrics["iou"] >= 0.99 and metrics["normal_consistency"] >= 0.99
+    directions = np.random.default_rng(0).normal(size=(4000, 3))
+    radii = np.random.default_rng(1).uniform(0.4, 0.6, size=(4000, 1))
+    points = radii * directions / np.linalg.norm(directions, axis=1, keepdims=True)
+    assert np.mean(np.abs(solution.evaluate("f", points) - (radii[:, 0] - 0.5))) <= 0.04
+
+
+def test_paper_scale_is_only_for_the_fitting_problems(capsys):
+    assert main(["run", "poisson", "--paper", "--steps", "1"]) == 2
+    assert "has no --paper scale" in capsys.readouterr().err
+    for name in FITTING:
+        module = ready(name)
+        assert set(module.PAPER) == {"problem", "fit"}
+        assert set(module.PAPER["problem"]) <= set(module.problem.__code__.co_varnames)

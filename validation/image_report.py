@@ -5,7 +5,8 @@ Laplacian (``problems/image_poisson_*.py``) is evaluated at every pixel of its `
 A reconstruction from derivatives determines the image only up to an offset (gradient) or an
 affine map of the values (Laplacian, on a finite image): ``align=True`` reports the metrics
 after the least-squares fit a u + b of the reconstruction u to the image, as the SIREN paper
-does.
+does. PSNR and SSIM are those of the image a user sees: the fit clipped to [0, 1], the range of
+the image's values (as in the SIREN reference code).
 """
 
 from __future__ import annotations
@@ -60,8 +61,9 @@ def write_image_report(solution, pixels, outputs, out: str, name: str, *, valida
         a, b = affine_alignment(image, target)
         results["alignment"] = {"scale": a, "offset": b}
         image = a * image + b
+    image = np.clip(image, 0.0, 1.0)
     results["psnr"] = psnr(image, target, data_range=1.0)
-    results["ssim"] = ssim(np.clip(image, 0, 1), target, data_range=1.0)
+    results["ssim"] = ssim(image, target, data_range=1.0)
     results["pixels"] = list(pixels.shape)
     error = np.abs(image - target)
     written = []
@@ -71,9 +73,9 @@ def write_image_report(solution, pixels, outputs, out: str, name: str, *, valida
 
     fig, axes = panels_figure(4)
     grey = dict(cmap="gray", vmin=0, vmax=1) if target.ndim == 2 else {}
-    axes[0].imshow(np.clip(target, 0, 1), **grey)
+    axes[0].imshow(target, **grey)
     axes[0].set_title("target", fontsize=10)
-    axes[1].imshow(np.clip(image, 0, 1), **grey)
+    axes[1].imshow(image, **grey)
     aligned = " (aligned)" if align else ""
     axes[1].set_title(f"{title}{aligned}: PSNR {results['psnr']:.1f} dB, SSIM {results['ssim']:.3f}", fontsize=10)
     shown = axes[2].imshow(error if error.ndim == 2 else error.mean(axis=-1), cmap="magma")
