@@ -18,8 +18,8 @@ from ._data import solve_at_scale
 from .image import SIZE, fields, image_report, network, pixels, x, y
 
 DEFAULTS = dict(steps=1000, lr=1e-4, schedule="cosine", seed=0)
-"""fit() settings: full-batch Adam on every pixel, 0.50 s a step on a 2-core CPU (31.7 dB after
-300 steps on cameraman)."""
+"""fit() settings: full-batch Adam on every pixel; on cameraman 31.7 dB PSNR, SSIM 0.947, in 524 s
+on a 2-core CPU (the same PSNR as after 300 steps)."""
 
 PAPER = dict(problem=dict(size=256), fit=dict(steps=10000))
 """The paper's scale (a GPU run): 256 x 256 pixels, 10,000 full-batch steps (``solve(paper=True)``)."""
