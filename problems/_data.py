@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+import pinnfield as pf
 from pinnfield.errors import DataError
 
 __all__ = ["remember_data", "data_of", "settings_of", "solve_at_scale"]
@@ -45,8 +46,6 @@ def solve_at_scale(problem, defaults: dict, paper_scale: dict, data, paper: bool
     """fit() a data-driven problem: ``problem(data, **settings)`` with ``defaults`` updated by
     ``fit_overrides``; with ``paper``, at ``paper_scale`` (``{"problem": {...}, "fit": {...}}``).
     The data path and the problem settings are recorded with :func:`remember_data`."""
-    import pinnfield as pf
-
     scale = paper_scale if paper else {"problem": {}, "fit": {}}
     settings = {**defaults, **scale["fit"], **fit_overrides}
     return remember_data(pf.fit(problem(data, **scale["problem"]), **settings), data, scale["problem"])

@@ -53,7 +53,7 @@ def samples(data=None, seconds: float | None = SECONDS, channel=None) -> pf.Samp
     whole = pf.Samples1D.from_wav(data, t, channel=channel)
     if seconds is None or whole.seconds <= seconds:
         return whole
-    return pf.Samples1D.from_wav(data, t, seconds=seconds, channel=channel)
+    return pf.Samples1D(whole.signal[: int(round(seconds * whole.rate))], whole.rate, t)
 
 
 def problem(data=None, seconds: float = SECONDS, channel=None, width: int = 256, depth: int = 3,

@@ -73,12 +73,13 @@ def write_shape_report(solution, mesh, field, out: str, name: str, *, validation
     axes = tuple(np.linspace(-1.0, 1.0, resolution) for _ in range(3))
     points = grid_points(axes)
     values = solution.evaluate(field, points).reshape((resolution,) * 3)
-    oriented = values if inside_below else -values
-    vertices, faces = extract_mesh(oriented, axes, level=level if inside_below else -level)
+    sign = 1.0 if inside_below else -1.0
+    oriented, threshold = sign * values, sign * level  # inside where oriented < threshold
+    vertices, faces = extract_mesh(oriented, axes, level=threshold)
     results = dict(solution.info)
 
     true_inside = mesh.contains(points).reshape(values.shape)
-    results["iou"] = iou(oriented < (level if inside_below else -level), true_inside)
+    results["iou"] = iou(oriented < threshold, true_inside)
     fitted, fitted_normals = sample_surface(vertices, faces, samples, seed=0)
     true, true_normals = sample_surface(mesh.vertices, mesh.faces, samples, seed=1)
     results["chamfer"] = chamfer(fitted, true) / mesh.diagonal
@@ -98,7 +99,7 @@ def write_shape_report(solution, mesh, field, out: str, name: str, *, validation
         path = os.path.join(out, f"{name}{suffix}")
         write_mesh(path, vertices, faces)
         written.append(path)
-    figure = _slices_figure(axes, oriented, mesh, level if inside_below else -level, solution.history)
+    figure = _slices_figure(axes, oriented, mesh, threshold, solution.history)
     figure_path = os.path.join(out, f"{'validation' if validation else name}.png")
     save_figure(figure, figure_path)
     written.append(figure_path)
