@@ -16,6 +16,9 @@ train through the same constraints as a PDE:
   (``SDF_WEIGHTS``, ``alpha`` = 100): zero level set through the points, gradient along their
   normals, unit gradient everywhere (the Eikonal equation), no spurious zero level set away
   from the points;
+* ``sdf_sign``: max((2 inside - 1) f, 0), the amount by which f has the wrong sign at points
+  labelled inside (1) or outside (0); zero for any SDF that is negative inside. With labels from
+  a closed mesh it removes spurious zero level sets (bubbles) that the SIREN loss alone allows;
 * ``occupancy_bce``: the binary cross-entropy of a logit field o against inside/outside labels
   (Occupancy Networks), written in the overflow-free form max(o, 0) - o label + log(1 + e^-|o|).
 
@@ -35,7 +38,7 @@ from pinnfield.symbolic import lap
 
 from .examples import Example
 
-__all__ = ["value_fit", "gradient_fit", "laplacian_fit", "sdf_terms", "SDF_WEIGHTS", "occupancy_bce",
+__all__ = ["value_fit", "gradient_fit", "laplacian_fit", "sdf_terms", "SDF_WEIGHTS", "sdf_sign", "occupancy_bce",
            "exact_examples"]
 
 SDF_WEIGHTS = {"surface": 3e3, "normal": 1e2, "eikonal": 5e1, "off_surface": 1e2}
@@ -84,6 +87,12 @@ def sdf_terms(f, space, normal, alpha: float = 100.0) -> dict[str, tuple[sp.Expr
     }
 
 
+def sdf_sign(f, inside) -> sp.Expr:
+    """max((2 inside - 1) f, 0): how far f is on the wrong side of zero at a point labelled
+    ``inside`` (1: inside, f should be <= 0; 0: outside, f should be >= 0). Use with loss "mean"."""
+    return sp.Max((2 * sp.sympify(inside) - 1) * f, 0)
+
+
 def occupancy_bce(logit, label) -> sp.Expr:
     """-[label log s(o) + (1 - label) log(1 - s(o))] with s the logistic function, o = ``logit``."""
     return sp.Max(logit, 0) - logit * label + sp.log(1 + sp.exp(-sp.Abs(logit)))
@@ -99,9 +108,11 @@ def exact_examples() -> list[Example]:
     r = sp.sqrt(x**2 + y**2)
     terms = sdf_terms(u, (x, y), (x / r, y / r))
     away = ((0.3, 0.3), (1, 1))
+    inside = sp.Heaviside(radius - r)
     return [
         Example("value", (value_fit(u, target),), {u: target}, (x, y)),
         Example("gradient", tuple(gradient_fit(u, (x, y), (target.diff(x), target.diff(y)))), {u: target + 7}, (x, y)),
         Example("laplacian", (laplacian_fit(u, (x, y), lap(target, (x, y))),), {u: target + 2 * x - y}, (x, y)),
         Example("circle distance", (terms["normal"][0], terms["eikonal"][0]), {u: r - radius}, (x, y), box=away),
+        Example("circle sign", (sdf_sign(u, inside),), {u: r - radius}, (x, y)),
     ]

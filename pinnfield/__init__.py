@@ -5,7 +5,9 @@ derivatives, and validate against analytic and finite-difference references.
 """
 
 from . import metrics as metrics
+from . import sampling as sampling
 from . import shape_metrics as shape_metrics
+from . import weighting as weighting
 from .constraints import Causal as Causal
 from .constraints import Constraint as Constraint
 from .domains import Ball as Ball
@@ -23,6 +25,7 @@ from .errors import DomainError as DomainError
 from .errors import EquationError as EquationError
 from .errors import PinnfieldError as PinnfieldError
 from .errors import TrainingError as TrainingError
+from .hard_constraints import hard as hard
 from .mesh import Mesh as Mesh
 from .fields import MLP as MLP
 from .fields import AbstractField as AbstractField

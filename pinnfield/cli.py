@@ -2,10 +2,14 @@
 
     pinnfield list
     pinnfield run poisson [--steps N] [--lbfgs-steps M] [--out DIR] [--device D] [--seed S] [--data PATH] [--paper]
+                          [--checkpoint-every K] [--resume DIR]
     pinnfield validate poisson [--out DIR] [--retrain]
 
 ``run`` trains with the problem's defaults and writes ``metrics.json``, a figure, the field as
-``.vtu`` and ``.npz`` and a checkpoint to ``--out`` (default ``runs/NAME``). ``validate``
+``.vtu`` and ``.npz`` and the solution ``solution.pt`` to ``--out`` (default ``runs/NAME``),
+and while it trains the training state ``checkpoint.pt`` every ``--checkpoint-every`` steps and
+on Ctrl-C. ``run NAME --resume DIR`` continues the run whose ``checkpoint.pt`` is in DIR
+(writing to DIR unless ``--out`` says otherwise), with its steps and seed unless given. ``validate``
 compares the solution in ``--out`` (trained first if there is none) with every reference and
 writes ``validation.png`` and ``validation.json``.
 """
@@ -19,6 +23,12 @@ import os
 import sys
 
 from .errors import DataError, PinnfieldError
+
+CHECKPOINT = "checkpoint.pt"
+"""The training state's file name in a run's folder (see ``pinnfield.checkpoints``)."""
+
+CHECKPOINT_EVERY = 500
+"""Default steps between checkpoints of ``pinnfield run``."""
 
 __all__ = ["main"]
 
@@ -68,23 +78,59 @@ def _print_summary(results: dict, written: list[str]) -> None:
     for key in sorted(results):
         if key.startswith(("rel_l2", "max_abs")) or "_rel_l2_" in key:
             print(f"  {key:<22} {results[key]:.3e}")
-        elif key.startswith(SCORES):
+        elif key.startswith(SCORES) and isinstance(results[key], (int, float)):
             print(f"  {key:<22} {results[key]:.4g}")
     print(f"  {'steps':<22} {results.get('steps')}")
     print(f"  {'wall_seconds':<22} {results.get('wall_seconds', 0):.1f}")
     print("wrote " + ", ".join(written))
 
 
+def _checkpointing(args, out: str) -> dict:
+    """fit() options of ``run``: checkpoints in ``out``; with ``--resume DIR``, DIR's checkpoint
+    and, where not given, its steps, L-BFGS steps and seed."""
+    from pinnfield.checkpoints import saved_settings
+
+    if args.checkpoint_every < 0:
+        raise DataError(f"--checkpoint-every must be >= 0 (0: no checkpoints); received {args.checkpoint_every}.")
+    options = {}
+    if args.checkpoint_every:
+        options = {"checkpoint": os.path.join(out, CHECKPOINT), "checkpoint_every": args.checkpoint_every}
+    if args.resume is None:
+        return options
+    path = os.path.join(args.resume, CHECKPOINT)
+    if not os.path.isfile(path):
+        raise DataError(
+            f"--resume {args.resume!r} holds no {CHECKPOINT}; expected the --out folder of an earlier "
+            f"'pinnfield run', which writes {CHECKPOINT} every --checkpoint-every steps."
+        )
+    saved = saved_settings(path)
+    options["resume"] = path
+    for key in ("steps", "lbfgs_steps", "seed"):
+        if getattr(args, key) is None:
+            options[key] = saved[key]
+    return options
+
+
 def _run(args) -> int:
     from pinnfield.validation.report import write_report
 
     module = _problem_module(args.problem)
-    out = args.out or os.path.join("runs", args.problem)
-    solution = module.solve(**_overrides(args, module))
+    out = args.out or args.resume or os.path.join("runs", args.problem)
+    overrides = {**_overrides(args, module), **_checkpointing(args, out)}
+    try:
+        solution = module.solve(**overrides)
+    except KeyboardInterrupt:
+        if "checkpoint" not in overrides or not os.path.isfile(overrides["checkpoint"]):
+            raise
+        raise KeyboardInterrupt(
+            f"the training state is in {overrides['checkpoint']}; continue with "
+            f"'pinnfield run {args.problem} --resume {out}'"
+        ) from None
     solution.save(os.path.join(out, "solution.pt"))
     results, written = write_report(module, solution, out, args.problem, validation=False, data=args.data)
     print(f"pinnfield run {args.problem}: {out}")
-    _print_summary(results, written + [os.path.join(out, "solution.pt")])
+    checkpoints = [overrides["checkpoint"]] if os.path.isfile(overrides.get("checkpoint", "")) else []
+    _print_summary(results, written + [os.path.join(out, "solution.pt")] + checkpoints)
     return 0
 
 
@@ -135,6 +181,12 @@ def _parser() -> argparse.ArgumentParser:
                              help="data-fitting problems: train at the paper's scale (a GPU run)")
         if name == "validate":
             command.add_argument("--retrain", action="store_true", help="train even if --out has a solution")
+        else:
+            command.add_argument("--checkpoint-every", type=int, default=CHECKPOINT_EVERY,
+                                 help=f"steps between checkpoints in OUT/{CHECKPOINT} (default "
+                                      f"{CHECKPOINT_EVERY}; 0: none)")
+            command.add_argument("--resume", metavar="DIR",
+                                 help=f"continue the run whose {CHECKPOINT} is in DIR (its --out folder)")
         command.set_defaults(handler=handler)
     return parser
 
@@ -146,8 +198,8 @@ def main(argv=None) -> int:
     except PinnfieldError as error:
         print(f"pinnfield: error: {error}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("pinnfield: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as interrupt:
+        print("pinnfield: interrupted" + (f"; {interrupt}" if str(interrupt) else ""), file=sys.stderr)
         return 130
 
 

@@ -8,13 +8,18 @@ file and never destroys the previous one.
 from __future__ import annotations
 
 import contextlib
+import csv
+import glob
 import json
+import math
+import numbers
 import os
 import tempfile
 
 import numpy as np
 
-__all__ = ["atomic_path", "write_json", "write_npz", "write_vtu", "write_vtu_series", "grid_points"]
+__all__ = ["atomic_path", "write_json", "write_npz", "write_vtu", "write_vtu_series", "grid_points",
+           "history_columns", "write_history", "write_tensorboard"]
 
 
 @contextlib.contextmanager
@@ -113,3 +118,141 @@ def write_vtu_series(path: str, space_axes, times, point_data: dict[str, np.ndar
     with atomic_path(path, ".pvd") as tmp, open(tmp, "w") as handle:
         handle.write(text)
     return [path] + [frame for _, frame in frames]
+
+
+def _number_list(values, length: int | None) -> list | None:
+    """``values`` as a list of Python ints/floats, or None if it is not a list of real numbers
+    (of ``length`` items, when given)."""
+    if isinstance(values, np.ndarray):
+        if values.ndim != 1:
+            return None
+        values = values.tolist()
+    if not isinstance(values, (list, tuple)):
+        return None
+    if length is not None and len(values) != length:
+        return None
+    out = []
+    for v in values:
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real):
+            return None
+        out.append(int(v) if isinstance(v, numbers.Integral) else float(v))
+    return out
+
+
+def history_columns(history: dict) -> dict[str, list]:
+    """The columns of a training history, in order: ``step``, ``loss``, then every other key.
+
+    The history's length n is that of ``history["step"]`` (else of ``history["loss"]``); a key
+    whose value is a list of n real numbers is a column (per-term losses, ``"param:<name>"``
+    trajectories, ``"weight:<term>"`` adaptive loss weights), a dict of such lists is flattened to columns ``"<key>:<sub-key>"``, and any
+    other key (a list of another length, non-numbers, a scalar) is skipped. Without a ``step``
+    column the steps are 0, ..., n - 1. Returns ``{column: list of n ints or floats}``.
+    """
+    history = dict(history or {})
+    n = None
+    for key in ("step", "loss"):
+        values = _number_list(history.get(key), None)
+        if values is not None:
+            n = len(values)
+            break
+    if n is None:
+        n = 0
+    steps = _number_list(history.get("step"), n)
+    columns = {"step": steps if steps is not None else list(range(n))}
+    for key, values in history.items():
+        if key == "step":
+            continue
+        if isinstance(values, dict):
+            for sub, inner in values.items():
+                inner = _number_list(inner, n)
+                if inner is not None:
+                    columns[f"{key}:{sub}"] = inner
+            continue
+        values = _number_list(values, n)
+        if values is not None:
+            columns[str(key)] = values
+    if "loss" in columns:
+        columns = {"step": columns.pop("step"), "loss": columns.pop("loss"), **columns}
+    return columns
+
+
+def _finite_or_none(value):
+    return value if isinstance(value, int) or math.isfinite(value) else None
+
+
+def write_history(out_dir: str, name: str, history: dict, *, tensorboard: bool = True) -> list[str]:
+    """Write a training history as ``NAME_history.csv`` and ``NAME_history.json`` in ``out_dir``.
+
+    Columns are those of :func:`history_columns` (``step``, ``loss``, each term, each
+    ``param:<name>``). The CSV has a header row and one row per recorded step; floats are
+    written with ``repr`` so they read back exactly (``nan``/``inf`` as such). The JSON is one
+    object ``{column: [n values]}`` in the same order, non-finite floats as ``null``. Both are
+    written atomically. With ``tensorboard`` (default) the columns also go to
+    :func:`write_tensorboard` in ``out_dir/tensorboard`` when the ``tensorboard`` package is
+    installed. Returns the paths written (the TensorBoard folder last, if written).
+    """
+    columns = history_columns(history)
+    names = list(columns)
+    rows = zip(*columns.values()) if names else ()
+    csv_path = os.path.join(out_dir, f"{name}_history.csv")
+    with atomic_path(csv_path, ".csv") as tmp, open(tmp, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(names)
+        for row in rows:
+            writer.writerow([repr(v) for v in row])
+    json_path = os.path.join(out_dir, f"{name}_history.json")
+    plain = {k: [_finite_or_none(v) for v in values] for k, values in columns.items()}
+    with atomic_path(json_path, ".json") as tmp, open(tmp, "w") as handle:
+        json.dump(plain, handle)
+        handle.write("\n")
+    written = [csv_path, json_path]
+    if tensorboard:
+        folder = write_tensorboard(os.path.join(out_dir, "tensorboard"), columns)
+        if folder is not None:
+            written.append(folder)
+    return written
+
+
+def _summary_writer():
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        return None
+    return SummaryWriter
+
+
+def _scalar_tag(column: str) -> str:
+    if column == "loss":
+        return "loss/total"
+    if ":" in column:
+        return column.replace(":", "/", 1)
+    return f"loss/{column}"
+
+
+def write_tensorboard(log_dir: str, history: dict) -> str | None:
+    """Write a history as TensorBoard scalars in ``log_dir`` if ``tensorboard`` is installed.
+
+    ``history``: a training history or the columns of :func:`history_columns`. Tags: the
+    weighted total ``loss/total``, each term ``loss/<term>``, each ``param:<name>`` as
+    ``param/<name>``, each ``weight:<term>`` as ``weight/<term>``; the ``step`` column is the global step. Event files written earlier to
+    ``log_dir`` are removed first, so the folder holds one run. Returns ``log_dir``, or None
+    (writing nothing) when ``torch.utils.tensorboard`` cannot be imported.
+    """
+    writer_class = _summary_writer()
+    if writer_class is None:
+        return None
+    columns = history_columns(history)
+    os.makedirs(log_dir, exist_ok=True)
+    for old in glob.glob(os.path.join(log_dir, "events.out.tfevents.*")):
+        os.remove(old)
+    writer = writer_class(log_dir=log_dir)
+    try:
+        steps = columns.pop("step")
+        for column, values in columns.items():
+            tag = _scalar_tag(column)
+            for step, value in zip(steps, values):
+                writer.add_scalar(tag, value, global_step=int(step))
+        writer.flush()
+    finally:
+        writer.close()
+    return log_dir

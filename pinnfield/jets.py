@@ -37,6 +37,7 @@ __all__ = [
     "DerivativeTable",
     "Jet",
     "ENGINES",
+    "autograd_jet",
     "supports_jets",
     "jet_derivatives",
     "autograd_derivatives",
@@ -155,6 +156,50 @@ class Jet:
             _add_optional(self.quads, other.quads),
         )
 
+    def __mul__(self, other: "Jet") -> "Jet":
+        """Product rule, with broadcasting over the feature dimension (W = 1 against W = k).
+
+        (ab)_i = a_i b + a b_i and, for a form with terms c_ij,
+        sum c_ij (ab)_ij = A_q b + a B_q + sum c_ij (a_i b_j + a_j b_i).
+        """
+        a, b = self, other
+        tangents = _add_optional(
+            None if a.tangents is None else a.tangents * b.value,
+            None if b.tangents is None else a.value * b.tangents,
+        )
+        quads = None
+        if self.plan.quads:
+            quads = _add_optional(
+                None if a.quads is None else a.quads * b.value,
+                None if b.quads is None else a.value * b.quads,
+            )
+            if a.tangents is not None and b.tangents is not None:
+                quads = _add_optional(quads, _cross_forms(a.tangents, b.tangents, self.plan))
+        return self._with(a.value * b.value, tangents, quads)
+
+    def compose(self, value: torch.Tensor, gradient: torch.Tensor | None, hessian: torch.Tensor | None) -> "Jet":
+        """Jet of z = f(x) for f: R^d -> R^W, given at this jet's value x (N, d).
+
+        ``value`` f(x) (N, W), ``gradient`` df/dx (N, W, d), ``hessian`` d^2f/dx^2 (N, W, d, d)
+        (None where the plan needs no tangents or no forms). Chain rule:
+        z_p = sum_k f_k x_{k,p} and Z_q = sum_{k,l} f_kl sum c_ij x_{k,i} x_{l,j} + sum_k f_k X_{k,q}.
+        """
+        if self.tangents is None:
+            return self._with(value, None, None)
+        n = value.shape[0]
+        t = self.tangents.expand(-1, n, -1)
+        tangents = torch.einsum("nwk,pnk->pnw", gradient, t)
+        quads = None
+        if self.plan.quads:
+            pairs = torch.stack([
+                sum(c * t[i].unsqueeze(2) * t[j].unsqueeze(1) for i, j, c in quad)
+                for quad in self.plan.quads
+            ])
+            quads = torch.einsum("nwkl,qnkl->qnw", hessian, pairs)
+            if self.quads is not None:
+                quads = quads + torch.einsum("nwk,qnk->qnw", gradient, self.quads.expand(-1, n, -1))
+        return self._with(value, tangents, quads)
+
     def elementwise(self, s0: torch.Tensor, s1: torch.Tensor, s2: torch.Tensor) -> "Jet":
         """Apply z = s(a) given s(a), s'(a), s''(a) evaluated at this jet's value, each (N, W)."""
         if self.tangents is None:
@@ -215,10 +260,52 @@ def _add_optional(a, b):
     return a + b
 
 
+def _cross_forms(ta: torch.Tensor, tb: torch.Tensor, plan: JetPlan) -> torch.Tensor:
+    """sum_{(i, j)} c_ij (a_i b_j + a_j b_i) for every form of the plan: (q, N, W)."""
+    forms = [sum(c * (ta[i] * tb[j] + ta[j] * tb[i]) for i, j, c in quad) for quad in plan.quads]
+    return torch.stack(torch.broadcast_tensors(*forms))
+
+
 def _expanded(t, m: int, n: int, like: torch.Tensor) -> torch.Tensor:
     if t is None:
         return like.new_zeros(m, n, like.shape[-1])
     return t.expand(m, n, t.shape[-1])
+
+
+def _jacobian(y: torch.Tensor, x: torch.Tensor, create_graph: bool) -> torch.Tensor:
+    """dy/dx (N, W, d) of a pointwise y (N, W) with respect to points x (N, d)."""
+    if not y.requires_grad:
+        return y.new_zeros(*y.shape, x.shape[1])
+    rows = []
+    for w in range(y.shape[1]):
+        (g,) = torch.autograd.grad(
+            y[:, w].sum(), x, create_graph=create_graph, retain_graph=True, allow_unused=True
+        )
+        rows.append(torch.zeros_like(x) if g is None else g)
+    return torch.stack(rows, dim=1)
+
+
+def autograd_jet(function, jet: Jet, create_graph: bool = True) -> Jet:
+    """Jet of a pointwise function f: (N, d) -> (N, W) from its autograd gradient and Hessian.
+
+    f and its derivatives are taken at ``jet.value`` (N, d), treated as data (no gradient
+    flows back into it), then chained with :meth:`Jet.compose`. ``create_graph=False`` returns
+    constants (for functions without trainable parameters); ``True`` keeps the graph to f's
+    parameters so the result can be trained through.
+    """
+    plan = jet.plan
+    with torch.enable_grad():
+        x = jet.value.detach().requires_grad_(True)
+        value = function(x)
+        gradient = hessian = None
+        if plan.axes:
+            gradient = _jacobian(value, x, create_graph or bool(plan.quads))
+        if plan.quads:
+            d = x.shape[1]
+            hessian = torch.stack([_jacobian(gradient[:, :, k], x, create_graph) for k in range(d)], dim=2)
+    if not create_graph:
+        value, gradient, hessian = (None if t is None else t.detach() for t in (value, gradient, hessian))
+    return jet.compose(value, gradient, hessian)
 
 
 def supports_jets(module: torch.nn.Module, request: DerivativeRequest) -> bool:

@@ -157,14 +157,23 @@ def _check_size(size) -> tuple[int, int] | None:
 
 
 def _resize(image: np.ndarray, size: tuple[int, int] | None) -> np.ndarray:
+    """Resize each channel with Pillow's bilinear filter, which widens with the reduction factor
+    (antialiased). This is how the SIREN reference prepares its images (torchvision ``Resize``),
+    so PSNRs compare with the paper's: a Gaussian prefilter (scikit-image's ``anti_aliasing``)
+    blurs more, and lowers the best PSNR reachable from Sobel gradients (31.7 against 32.4 dB
+    for cameraman at 128 x 128)."""
     if size is None or size == image.shape[:2]:
         return image
     if min(image.shape[:2]) == 0:
         raise DataError(f"Pixels image has shape {image.shape}; expected a non-empty image to resize.")
-    skimage = _skimage("Resizing the image (size=...)")
-    return skimage.transform.resize(
-        image, size + image.shape[2:], anti_aliasing=True, preserve_range=True
-    ).astype(np.float64)
+    from PIL import Image
+
+    planes = image.reshape(image.shape[:2] + (-1,))
+    resized = [
+        np.asarray(Image.fromarray(planes[..., c].astype(np.float32), mode="F").resize(size[::-1], Image.BILINEAR))
+        for c in range(planes.shape[2])
+    ]
+    return np.stack(resized, axis=-1).reshape(size + image.shape[2:]).astype(np.float64)
 
 
 def _sobel(image: np.ndarray, axis: int, h: float) -> np.ndarray:

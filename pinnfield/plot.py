@@ -11,7 +11,13 @@ import numpy as np  # noqa: E402
 
 from .io import atomic_path  # noqa: E402
 
-__all__ = ["field_panel", "loss_panel", "save_figure", "panels_figure"]
+__all__ = ["field_panel", "loss_panel", "parameter_panel", "save_figure", "panels_figure"]
+
+PARAMETER_PREFIX = "param:"
+"""History keys ``"param:<name>"`` hold a learned parameter's value per step, not a loss."""
+
+WEIGHT_PREFIX = "weight:"
+"""History keys ``"weight:<term>"`` hold a term's adaptive loss weight per step, not a loss."""
 
 
 def field_panel(ax, axes, values, title: str, cmap: str = "viridis", vmin=None, vmax=None, labels=("x", "y")):
@@ -31,15 +37,25 @@ def field_panel(ax, axes, values, title: str, cmap: str = "viridis", vmin=None, 
 def loss_panel(ax, history: dict, switch_step: int | None = None) -> None:
     """Loss terms (each its mean per-point loss, unweighted) and the weighted total against step.
 
-    ``switch_step``: draw a dashed line where the optimiser changed (Adam -> L-BFGS).
+    Adaptive weights (history keys ``"weight:<term>"``) are drawn dashed, in their term's
+    colour, on a second log axis on the right. ``switch_step``: draw a dashed line where the
+    optimiser changed (Adam -> L-BFGS).
     """
     steps = np.asarray(history.get("step", []))
+    colours = {}
     for name, values in history.items():
-        if name == "step" or not values:
+        if name == "step" or name.startswith((PARAMETER_PREFIX, WEIGHT_PREFIX)) or not values:
             continue
         style = dict(color="black", lw=1.5) if name == "loss" else dict(lw=1)
         label = "total (weighted)" if name == "loss" else name
-        ax.semilogy(steps, np.asarray(values), label=label, **style)
+        (line,) = ax.semilogy(steps, np.asarray(values), label=label, **style)
+        colours[name] = line.get_color()
+    weights = {k[len(WEIGHT_PREFIX):]: v for k, v in history.items() if k.startswith(WEIGHT_PREFIX) and v}
+    if weights:
+        right = ax.twinx()
+        for term, values in weights.items():
+            right.semilogy(steps[:len(values)], np.asarray(values), ls="--", lw=0.9, color=colours.get(term))
+        right.set_ylabel("weight (dashed)")
     if switch_step:
         ax.axvline(switch_step, color="grey", ls="--", lw=0.8)
         ax.text(switch_step, 1, " L-BFGS", transform=ax.get_xaxis_transform(), va="top", fontsize=8, color="grey")
@@ -48,6 +64,28 @@ def loss_panel(ax, history: dict, switch_step: int | None = None) -> None:
     ax.set_title("training loss", fontsize=10)
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(fontsize=8, loc="lower left")
+
+
+def parameter_panel(ax, history: dict, true_values: dict | None = None) -> None:
+    """Each learned parameter's value against step (history keys ``"param:<name>"``).
+
+    ``true_values``: ``{name: value}`` drawn as dashed horizontal lines in the same colour.
+    """
+    steps = np.asarray(history.get("step", []))
+    true_values = dict(true_values or {})
+    for key, values in history.items():
+        if not key.startswith(PARAMETER_PREFIX) or not values:
+            continue
+        name = key[len(PARAMETER_PREFIX):]
+        (line,) = ax.plot(steps[:len(values)], np.asarray(values), lw=1.2, label=f"{name} = {values[-1]:.4g}")
+        if name in true_values:
+            truth = float(true_values[name])
+            ax.axhline(truth, color=line.get_color(), ls="--", lw=0.9, label=f"{name} true = {truth:.4g}")
+    ax.set_xlabel("step")
+    ax.set_ylabel("value")
+    ax.set_title("learned parameters", fontsize=10)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8, loc="best")
 
 
 def panels_figure(count: int, size: float = 3.6):

@@ -82,9 +82,13 @@ class _FieldSet:
 
     def tables(self, lowered: LoweredExpression, points: torch.Tensor, engine: str) -> dict:
         """Derivative tables of every network the expression uses, at points (N, D)."""
+        return self.tables_for(lowered.requests, points, engine)
+
+    def tables_for(self, requests: dict, points: torch.Tensor, engine: str) -> dict:
+        """``{network index: DerivativeRequest}`` -> ``{network index: DerivativeTable}`` at points (N, D)."""
         return {
             m: compute_derivatives(self.modules[m], points[:, self.module_columns[m]], request, engine)
-            for m, request in lowered.requests.items()
+            for m, request in requests.items()
         }
 
 
@@ -136,6 +140,9 @@ class Problem(_FieldSet):
                         f"Network for {key} has out_dim={module.out_dim} but represents "
                         f"{len(fs)} field(s); expected out_dim={len(fs)}."
                     )
+            check_arguments = getattr(module, "check_arguments", None)
+            if check_arguments is not None:
+                check_arguments(fs[0].args)
             modules.append(module)
             functions.append(fs)
 
@@ -204,7 +211,10 @@ class Solution(_FieldSet):
     """Trained fields: evaluate any expression of them, inspect the history, save and load.
 
     ``coords``: the coordinate symbols, the column order of ``points`` everywhere.
-    ``history``: ``{"step": [...], "loss": [...], "<term>": [...]}`` per training step.
+    ``history``: ``{"step": [...], "loss": [...], "<term>": [...], "param:<name>": [...]}``, one
+    entry per loss evaluation; ``"param:<name>"`` is a learned parameter's value at which that
+    evaluation was made (before the step's update); ``"weight:<term>"`` (adaptive weighting
+    only) the term's weight in that evaluation's total.
     ``parameters``: learned :class:`pinnfield.Parameter` values by name.
     ``info``: run metadata (steps, wall_seconds, device, dtype, seed, engine).
     """
@@ -275,6 +285,12 @@ class Solution(_FieldSet):
 
     def save(self, path: str) -> None:
         """Write weights, field definitions, parameters and history to ``path`` atomically."""
+        state = self.saved_state()
+        with atomic_path(path, ".pt") as tmp:
+            torch.save(state, tmp)
+
+    def saved_state(self) -> dict:
+        """The dict :meth:`save` writes (format ``pinnfield.solution/1``): tensors on CPU, plain values."""
         fields = []
         for module, functions in zip(self.modules, self.functions):
             if type(module).__name__ not in _FIELD_CLASSES:
@@ -288,7 +304,7 @@ class Solution(_FieldSet):
                 "functions": [sp.srepr(f) for f in functions],
                 "state": {k: v.detach().cpu() for k, v in module.state_dict().items()},
             })
-        state = {
+        return {
             "format": "pinnfield.solution/1",
             "coords": [sp.srepr(c) for c in self.coords],
             "fields": fields,
@@ -299,8 +315,6 @@ class Solution(_FieldSet):
             "info": self.info,
             "derivatives": self.derivatives,
         }
-        with atomic_path(path, ".pt") as tmp:
-            torch.save(state, tmp)
 
     @classmethod
     def load(cls, path: str, device: str = "cpu") -> "Solution":

@@ -3,11 +3,16 @@
 The loss is sum_c w_c mean_i r_c(x_i)^2 over constraints c, with the points x_i drawn from each
 constraint's region. Everything random derives from ``seed``: field initialisation and one
 sampling stream per constraint, so a run is reproducible on a given device.
+
+Constraints on the same region object with the same ``n`` share their batch: the points are
+drawn once (from the first such constraint's stream) and each network's derivatives on them are
+computed once, for the union of what those constraints need.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 import time
 from typing import Callable
@@ -17,11 +22,15 @@ import sympy as sp
 import torch
 from tqdm.auto import tqdm
 
+from .checkpoints import (check_problem, check_settings, problem_signature, read_training_state, sigint_deferred,
+                          write_checkpoint)
 from .errors import DataError, TrainingError
 from .fields import AbstractField
-from .jets import ENGINES
+from .jets import ENGINES, DerivativeRequest, DerivativeTable
 from .lower import Env, LoweredExpression
 from .problem import Problem, Solution
+from .sampling import resolve as resolve_sampling
+from .weighting import start as start_weighting
 
 __all__ = ["fit", "resolve_device", "SCHEDULES"]
 
@@ -114,9 +123,19 @@ class _Parameters:
 
 
 class _Sampler:
-    """One generator per constraint, seeded from the run's seed; batches moved to the device."""
+    """One generator per constraint, seeded from the run's seed; batches moved to the device.
 
-    def __init__(self, constraints, seed: int, method: str, device, dtype):
+    ``groups`` lists the constraint indices that share a batch (same region object, same n);
+    a group draws from its first member's generator. :meth:`state` and :meth:`restore` save and
+    rebuild the streams and the current batch exactly.
+
+    ``scheme``: an adaptive :mod:`pinnfield.sampling` scheme (``names``: the term names). A
+    group holding a term it adapts draws through the scheme's population, with
+    ``errors(members, points, data) -> (N,)`` the summed |residual| of those terms at new points
+    (RAR-D) and :meth:`observe` the residuals of the last training evaluation (R3).
+    """
+
+    def __init__(self, constraints, seed: int, method: str, device, dtype, scheme=None, names=None, errors=None):
         seeds = np.random.SeedSequence(seed).spawn(len(constraints))
         self.generators = [
             torch.Generator().manual_seed(int(s.generate_state(1, dtype=np.uint64)[0] % (2**63)))
@@ -124,15 +143,126 @@ class _Sampler:
         ]
         self.constraints = constraints
         self.method, self.device, self.dtype = method, device, dtype
+        keys: dict = {}
+        for i, c in enumerate(constraints):
+            keys.setdefault((id(c.on), c.n), []).append(i)
+        self.groups: list[list[int]] = list(keys.values())
+        self.before = [g.get_state() for g in self.generators]
+        self.drawn = False
+        adapted = scheme.adapted(constraints, list(names)) if scheme is not None else set()
+        self.members = {g: [i for i in group if i in adapted] for g, group in enumerate(self.groups)}
+        self.members = {g: members for g, members in self.members.items() if members}
+        self.populations = {g: scheme.population() for g in self.members}
+        self.watched = {i for members in self.members.values() for i in members}
+        self.errors = errors
+        self.observed: dict[int, torch.Tensor] = {}
+        self.after: dict[int, torch.Tensor] = {}
 
-    def sample(self) -> list:
-        batches = []
-        for c, g in zip(self.constraints, self.generators):
-            batch = c.on.sample(c.n, g, method=self.method)
+    def observe(self, i: int, residual: torch.Tensor) -> None:
+        """Keep |residual| (N,) of constraint i on the current batch, if its group is adapted."""
+        if i in self.watched:
+            self.observed[i] = residual.detach().abs()
+
+    def _draw(self, g: int):
+        group = self.groups[g]
+        c, generator = self.constraints[group[0]], self.generators[group[0]]
+        if g not in self.populations:
+            return c.on.sample(c.n, generator, method=self.method)
+        members = self.members[g]
+
+        def evaluate(batch) -> torch.Tensor:
             points = batch.points.to(self.device, self.dtype)
             data = {k: v.to(self.device, self.dtype) for k, v in batch.data.items()}
-            batches.append((points, data))
+            return self.errors(members, points, data).double().cpu()
+
+        seen = [self.observed.pop(i) for i in members if i in self.observed]
+        observed = sum(seen).double().cpu() if len(seen) == len(members) else None
+        batch = self.populations[g].draw(c.on, c.n, generator, evaluate, observed)
+        self.after[g] = generator.get_state()
+        return batch
+
+    def _install(self, batches: list, group: list[int], batch) -> None:
+        points = batch.points.to(self.device, self.dtype)
+        data = {k: v.to(self.device, self.dtype) for k, v in batch.data.items()}
+        for i in group:
+            batches[i] = (points, data)
+
+    def sample(self) -> list:
+        self.before = [g.get_state() for g in self.generators]
+        self.drawn = True
+        batches: list = [None] * len(self.constraints)
+        for g, group in enumerate(self.groups):
+            self._install(batches, group, self._draw(g))
         return batches
+
+    def state(self) -> dict:
+        """The generators' states before the current batch was drawn, and whether one was; with
+        an adaptive scheme also each adapted group's population, its generator's state after
+        the draw and the errors observed on it (``"adaptive"``)."""
+        state = {"generators": self.before, "drawn": self.drawn}
+        if self.populations:
+            state["adaptive"] = {
+                g: {"generator": self.after.get(g), "population": population.state(),
+                    "observed": {i: self.observed[i] for i in self.members[g] if i in self.observed}}
+                for g, population in self.populations.items()
+            }
+        return state
+
+    def restore(self, state: dict) -> list | None:
+        """Set the generators from :meth:`state`; rebuild and return the current batch, if any."""
+        if len(state["generators"]) != len(self.generators):
+            raise DataError(
+                f"The checkpoint has {len(state['generators'])} sampling streams; this problem has "
+                f"{len(self.generators)}. Resume with the problem it was trained on."
+            )
+        for generator, saved in zip(self.generators, state["generators"]):
+            generator.set_state(saved)
+        if not state["drawn"]:
+            return None
+        self.before, self.drawn = list(state["generators"]), True
+        batches: list = [None] * len(self.constraints)
+        for g, group in enumerate(self.groups):
+            if g not in self.populations:
+                self._install(batches, group, self.constraints[group[0]].on.sample(
+                    self.constraints[group[0]].n, self.generators[group[0]], method=self.method))
+                continue
+            saved = state["adaptive"][g]
+            self.populations[g].restore(saved["population"])
+            self.generators[group[0]].set_state(saved["generator"])
+            self.after[g] = saved["generator"]
+            self.observed.update({i: v.to(self.device) for i, v in saved["observed"].items()})
+            self._install(batches, group, self.populations[g].batch)
+        return batches
+
+
+class _SharedTables:
+    """Derivative tables computed once per batch group for the union of its members' requests."""
+
+    def __init__(self, lowered: list, groups: list[list[int]]):
+        self.groups = []
+        for group in groups:
+            members = [i for i in group if isinstance(lowered[i], LoweredExpression)]
+            union: dict[int, DerivativeRequest] = {}
+            for i in members:
+                for m, request in lowered[i].requests.items():
+                    union[m] = union.get(m, DerivativeRequest()).merge(request)
+            self.groups.append((members, union))
+        self.lowered = lowered
+
+    def __call__(self, solution, batches, engine: str) -> dict[int, dict]:
+        """Constraint index -> its tables (network index -> DerivativeTable)."""
+        out = {}
+        for members, union in self.groups:
+            if not members:
+                continue
+            points = batches[members[0]][0]
+            merged = solution.tables_for(union, points, engine)
+            for i in members:
+                out[i] = {
+                    m: DerivativeTable(merged[m].partials, [merged[m].quads[union[m].quads.index(q)] for q in request.quads])
+                    for m, request in self.lowered[i].requests.items()
+                }
+        return out
 
 
 def _versions() -> dict[str, str]:
@@ -161,15 +291,16 @@ def fit(
     lbfgs_steps: int = 0,
     lbfgs_resample_every: int | None = None,
     schedule="cosine",
-    weighting: dict | None = None,
+    weighting=None,
     resample_every: int = 1,
-    sampling: str = "uniform",
+    sampling="uniform",
     seed: int = 0,
     device="auto",
     dtype=torch.float32,
     derivatives: str = "auto",
     checkpoint: str | None = None,
     checkpoint_every: int = 1000,
+    resume: str | None = None,
     progress: bool = True,
 ) -> Solution:
     """Train the problem's fields and return a :class:`Solution`.
@@ -179,14 +310,30 @@ def fit(
     search) on one fixed batch, or, with ``lbfgs_resample_every=k``, in rounds of k iterations,
     each on a fresh batch with a fresh curvature memory (so L-BFGS cannot overfit one set of
     points where the batch is sparse, as in space-time). Points are redrawn every ``resample_every`` steps
-    (``sampling`` "uniform" or "sobol"). ``weighting`` overrides constraint weights by term
-    name. ``derivatives``: "jet", "autograd" or "auto" (jets where the field supports them).
-    ``checkpoint``: a path the solution is saved to every ``checkpoint_every`` steps and at
-    the end. The problem's own networks are not modified: training works on copies
-    re-initialised from ``seed``.
+    (``sampling`` "uniform", "sobol", or a residual-based scheme of :mod:`pinnfield.sampling`:
+    ``pf.sampling.RARD(k=1, c=1)``, ``pf.sampling.R3()``). ``weighting``: a dict overriding
+    constraint weights by term name, or an adaptive scheme of :mod:`pinnfield.weighting`
+    (``pf.weighting.LRA(alpha=0.9, every=10)``, ``pf.weighting.ReLoBRaLo()``), whose weights are
+    recorded in ``history["weight:<term>"]``. ``derivatives``: "jet", "autograd" or "auto" (jets where the field supports them).
+    The problem's own networks are not modified: training works on copies re-initialised from
+    ``seed``.
+
+    ``checkpoint``: a path the whole training state (weights, parameters, optimiser and schedule
+    state, sampling streams, history, settings; see :mod:`pinnfield.checkpoints`) is written to,
+    atomically, every ``checkpoint_every`` steps, at the end, and on Ctrl-C, after which the
+    KeyboardInterrupt is re-raised with the path. ``pf.Solution.load`` reads it as a solution.
+    ``resume``: such a path to continue from (checkpoints then go on being written there unless
+    ``checkpoint`` names another path). With the same problem and settings, a resumed run ends
+    with the same parameters as an uninterrupted one (bitwise on the same device). ``steps``
+    and ``lbfgs_steps`` may be raised to train longer (the schedule then follows the new
+    total), ``device`` may change (without the bitwise guarantee); another setting, or a
+    problem whose fields, network shapes or terms differ, is a :class:`DataError`. L-BFGS
+    progress is saved at round boundaries (see ``lbfgs_resample_every``): an interrupt inside a
+    round resumes from the round's start.
 
     A loss that becomes NaN or infinite stops training with a :class:`TrainingError` naming
-    the term and the step; ``error.solution`` holds the last state whose loss was finite.
+    the term and the step; ``error.solution`` holds the last state whose loss was finite, and
+    the checkpoint file keeps the last one written before.
     """
     if not isinstance(problem, Problem):
         raise DataError(f"fit expects a pf.Problem; received {type(problem).__name__}.")
@@ -199,19 +346,24 @@ def fit(
         raise DataError(f"fit lr must be a positive number; received {lr!r}.")
     if derivatives not in ENGINES:
         raise DataError(f"derivatives={derivatives!r} is not known; expected one of {ENGINES}.")
-    if sampling not in ("uniform", "sobol"):
-        raise DataError(f"sampling={sampling!r} is not known; expected 'uniform' or 'sobol'.")
+    method, scheme = resolve_sampling(sampling)
+    checkpoint_every = _check_steps(checkpoint_every, "checkpoint_every", allow_zero=False)
+    checkpoint = checkpoint or resume
     factor = _choose(schedule, SCHEDULES, "schedule")
     optimizer_class = _choose(optimizer, _OPTIMIZERS, "optimizer")
     device, dtype = resolve_device(device), _resolve_dtype(dtype)
 
     names = [c.name for c in problem.constraints]
     names = [n if names.count(n) == 1 else f"{n}{i}" for i, n in enumerate(names)]
-    weights = [c.weight for c in problem.constraints]
-    for name, w in (weighting or {}).items():
-        if name not in names:
-            raise DataError(f"weighting names the term {name!r}; the terms are {names}.")
-        weights[names.index(name)] = float(w)
+    balance = start_weighting(weighting, names, [c.weight for c in problem.constraints], seed)
+    weights = balance.weights
+    settings = {
+        "steps": steps, "lbfgs_steps": lbfgs_steps, "lr": float(lr), "optimizer": _setting_name(optimizer),
+        "schedule": _setting_name(schedule), "lbfgs_resample_every": lbfgs_resample_every,
+        "weighting": balance.setting, "resample_every": resample_every,
+        "sampling": method if scheme is None else scheme.settings(),
+        "seed": int(seed), "dtype": str(dtype).replace("torch.", ""), "derivatives": derivatives,
+    }
 
     init = torch.Generator().manual_seed(int(seed))
     modules = [copy.deepcopy(m) for m in problem.modules]  # the user's networks stay untouched
@@ -224,8 +376,12 @@ def fit(
                        derivatives=derivatives)
     parameters = _Parameters(problem.parameters, device, dtype)
     variables = [p for m in modules for p in m.parameters()] + list(parameters.raw.values())
-    sampler = _Sampler(problem.constraints, seed, sampling, device, dtype)
+    sampler = _Sampler(problem.constraints, seed, method, device, dtype, scheme, names,
+                       _point_errors(trained, problem.lowered, parameters, derivatives))
+    shared_tables = _SharedTables(list(problem.lowered), sampler.groups)
     history: dict[str, list] = {"step": [], "loss": [], **{n: [] for n in names}}
+    if balance.adaptive:
+        history.update({f"weight:{n}": [] for n in names})
     fields_by_name = {str(f.func): trained.modules[s.module] for f, s in trained.slots.items()}
 
     causal = [_CausalLoss(c, problem.coords) if c.causal else None for c in problem.constraints]
@@ -233,17 +389,26 @@ def fit(
     def term_losses(batches) -> list[torch.Tensor]:
         values = parameters.values()
         losses = []
-        for constraint, lowered, (points, data), weighting in zip(problem.constraints, problem.lowered, batches, causal):
+        all_tables = shared_tables(trained, batches, derivatives)
+        for i, (constraint, lowered, (points, data), weighting) in enumerate(
+            zip(problem.constraints, problem.lowered, batches, causal)
+        ):
             if not isinstance(lowered, LoweredExpression):
                 losses.append(lowered(fields_by_name, (points, data)))
                 continue
-            tables = trained.tables(lowered, points, derivatives)
-            pointwise = _POINTWISE[constraint.loss](lowered(Env(points, data, tables, values)))
+            tables = all_tables[i]
+            residual = lowered(Env(points, data, tables, values))
+            sampler.observe(i, residual)
+            pointwise = _POINTWISE[constraint.loss](residual)
             losses.append(torch.mean(pointwise) if weighting is None else weighting(pointwise, points))
         return losses
 
     def record(step: int, losses: list[torch.Tensor]) -> list[float]:
-        floats = torch.stack([t.detach() for t in losses]).double().cpu().tolist()
+        """Append this evaluation's losses and, as ``"param:<name>"``, each learned parameter's value."""
+        learned = parameters.values()
+        row = torch.stack([t.detach() for t in losses] + [v.detach().reshape(()) for v in learned.values()])
+        row = row.double().cpu().tolist()
+        floats = row[:len(losses)]
         total = sum(w * v for w, v in zip(weights, floats))
         bad = [n for n, v in zip(names, floats) if not math.isfinite(v)]
         if bad:
@@ -252,76 +417,199 @@ def fit(
         history["loss"].append(total)
         for n, v in zip(names, floats):
             history[n].append(v)
+        for name, value in zip(learned, row[len(losses):]):
+            history.setdefault(f"param:{name}", []).append(value)
+        if balance.adaptive:
+            for n, w in zip(names, weights):
+                history[f"weight:{n}"].append(w)
         return floats
 
     started = time.perf_counter()
+    earlier_seconds = 0.0
     snapshot = [v.detach().clone() for v in variables]
-    bar = tqdm(total=steps + lbfgs_steps, disable=not progress, desc="fit", dynamic_ncols=True)
+    optimiser = optimizer_class(variables, lr=lr)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda s: factor(s, steps))
+    signature = problem_signature(problem, modules, names)
 
-    def snapshot_solution(steps_done: int) -> Solution:
+    def solution_at(steps_done: int) -> Solution:
         trained.parameters = {n: float(v.detach()) for n, v in parameters.values().items()}
         trained.history = history
         trained.info = {
             "steps": steps_done, "adam_steps": steps, "lbfgs_steps": lbfgs_steps,
             "lbfgs_evaluations": max(len(history["step"]) - steps, 0),
-            "wall_seconds": time.perf_counter() - started, "device": str(device),
+            "wall_seconds": earlier_seconds + time.perf_counter() - started, "device": str(device),
             "dtype": str(dtype).replace("torch.", ""), "seed": int(seed), "derivatives": derivatives,
             "versions": _versions(),
         }
-        if checkpoint:
-            trained.save(checkpoint)
         return trained
 
-    def finish(steps_done: int) -> Solution:
+    def training_state(at: _Boundary) -> dict:
+        return {
+            "settings": settings, "problem": signature, "adam_steps": at.adam, "lbfgs_steps": at.lbfgs,
+            "modules": [{k: v.detach().cpu() for k, v in m.state_dict().items()} for m in modules],
+            "parameters": {n: v.detach().cpu() for n, v in parameters.raw.items()},
+            "optimizer": optimiser.state_dict(), "scheduler": scheduler.state_dict(),
+            "sampler": at.sampler, "weighting": at.weighting, "history": history,
+            "wall_seconds": earlier_seconds + time.perf_counter() - started,
+        }
+
+    def save(at: _Boundary) -> None:
+        write_checkpoint(checkpoint, solution_at(at.adam + at.lbfgs), training_state(at))
+
+    def save_if_due(before: int, at: _Boundary) -> None:
+        after = at.adam + at.lbfgs
+        if checkpoint and after // checkpoint_every > before // checkpoint_every and after < steps + lbfgs_steps:
+            save(at)
+
+    def restore(state: dict) -> tuple[_Boundary, list | None]:
+        check_problem(state["problem"], signature, resume)
+        check_settings(state["settings"], settings, resume, state["adam_steps"], state["lbfgs_steps"])
+        for module, saved in zip(modules, state["modules"]):
+            module.load_state_dict(saved)
+        with torch.no_grad():
+            for name, raw in parameters.raw.items():
+                raw.copy_(state["parameters"][name])
+        optimiser.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        if state["settings"]["steps"] != steps:
+            for group in optimiser.param_groups:
+                group["lr"] = group["initial_lr"] * factor(scheduler.last_epoch, steps)
+        for key, values in state["history"].items():
+            history[key][:] = values
+        batches = sampler.restore(state["sampler"])
+        balance.restore(state.get("weighting"))
+        return _Boundary(state["adam_steps"], state["lbfgs_steps"], sampler.state(), len(history["step"]),
+                         weighting=balance.state()), batches
+
+    def finish(at: _Boundary) -> Solution:
         bar.close()
-        return snapshot_solution(steps_done)
+        solution = solution_at(steps + lbfgs_steps)
+        if checkpoint:
+            save(at)
+        return solution
 
     def fail(error: "_NonFinite") -> TrainingError:
+        bar.close()
         with torch.no_grad():
             for v, good in zip(variables, snapshot):
                 v.copy_(good)
-        solution = finish(error.step)
         failure = TrainingError(
             f"The loss term '{error.term}' became NaN or infinite at step {error.step}; training "
             "stopped and the last state with a finite loss was kept (error.solution). Lower lr, "
             "check the residual for divisions or logarithms that can blow up, or train in float64."
         )
-        failure.solution = solution
+        failure.solution = solution_at(error.step)
         return failure
 
-    optimiser = optimizer_class(variables, lr=lr)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda s: factor(s, steps))
-    batches = None
+    def interrupted(at: _Boundary) -> KeyboardInterrupt:
+        bar.close()
+        with torch.no_grad():
+            for v, kept in zip(variables, at.variables or ()):
+                v.copy_(kept)
+        for values in history.values():
+            del values[at.rows:]
+        save(at)
+        return KeyboardInterrupt(
+            f"Training interrupted after {at.adam + at.lbfgs} of {steps + lbfgs_steps} steps; the "
+            f"training state is in {checkpoint!r}. Continue with fit(problem, ..., resume={checkpoint!r}) "
+            "and the same settings."
+        )
+
+    boundary, batches = _Boundary(0, 0, sampler.state(), 0, weighting=balance.state()), None
+    if resume:
+        state = read_training_state(resume)
+        boundary, batches = restore(state)
+        earlier_seconds = float(state["wall_seconds"])
+    bar = tqdm(total=steps + lbfgs_steps, initial=boundary.adam + boundary.lbfgs, disable=not progress,
+               desc="fit", dynamic_ncols=True)
     try:
-        for step in range(steps):
+        for step in range(boundary.adam, steps):
             if step % resample_every == 0:
                 batches = sampler.sample()
             optimiser.zero_grad(set_to_none=True)
             losses = term_losses(batches)
+            balance.update(step, losses, variables)
             floats = record(step, losses)
             with torch.no_grad():
                 torch._foreach_copy_(snapshot, [v.detach() for v in variables])
             sum(w * t for w, t in zip(weights, losses)).backward()
-            optimiser.step()
-            scheduler.step()
+            with sigint_deferred():
+                optimiser.step()
+                scheduler.step()
+                boundary = _Boundary(step + 1, 0, sampler.state(), len(history["step"]), weighting=balance.state())
             bar.update(1)
             if step % 25 == 0 or step == steps - 1:
                 bar.set_postfix({n: f"{v:.2e}" for n, v in zip(names, floats)}, refresh=False)
-            if checkpoint and step and step % checkpoint_every == 0:
-                snapshot_solution(step)
-        done = 0
-        while done < lbfgs_steps:
-            iterations = min(lbfgs_steps - done, lbfgs_resample_every or lbfgs_steps)
+            save_if_due(step, boundary)
+        while boundary.lbfgs < lbfgs_steps:
+            iterations = min(lbfgs_steps - boundary.lbfgs, lbfgs_resample_every or lbfgs_steps)
+            boundary.variables = [v.detach().clone() for v in variables]
             _lbfgs(variables, sampler.sample(), term_losses, record, weights, len(history["step"]),
                    iterations, bar, snapshot)
-            done += iterations
+            before = boundary.adam + boundary.lbfgs
+            boundary = _Boundary(steps, boundary.lbfgs + iterations, sampler.state(), len(history["step"]),
+                                 weighting=balance.state())
+            save_if_due(before, boundary)
     except _NonFinite as error:
         raise fail(error) from None
-    return finish(steps + lbfgs_steps)
+    except KeyboardInterrupt:
+        if not checkpoint:
+            bar.close()
+            raise
+        raise interrupted(boundary) from None
+    return finish(boundary)
+
+
+def _setting_name(value) -> str:
+    """A setting given by name, or a callable's qualified name: how a resumed run compares them."""
+    if isinstance(value, str):
+        return value
+    return f"{getattr(value, '__module__', '')}.{getattr(value, '__qualname__', type(value).__name__)}"
+
+
+@dataclasses.dataclass
+class _Boundary:
+    """A point where the training state is consistent, the one a checkpoint records.
+
+    After ``adam`` first-order steps and ``lbfgs`` L-BFGS iterations (whole rounds), with the
+    sampler's :meth:`_Sampler.state`, ``rows`` history rows and the loss weights' state
+    (``weighting``, see :mod:`pinnfield.weighting`) then. ``variables``: the parameter
+    values there, kept while an L-BFGS round runs so that an interrupt rolls back to its start
+    (first-order steps need none: an interrupt is held back while parameters are updated).
+    """
+
+    adam: int
+    lbfgs: int
+    sampler: dict
+    rows: int
+    variables: list | None = None
+    weighting: dict | None = None
 
 
 _POINTWISE = {"mse": lambda r: r * r, "mae": torch.abs, "mean": lambda r: r}
 """Per-point loss of a residual, by ``Constraint.loss``."""
+
+ERROR_CHUNK = 32768
+"""Points per evaluation when residual magnitudes are computed for adaptive sampling."""
+
+
+def _point_errors(solution, lowered: list, parameters: _Parameters, engine: str):
+    """``errors(members, points, data) -> (N,)``: sum over the constraint indices ``members`` of
+    |residual| at points (N, d) with data columns, with the current fields (no gradient)."""
+
+    def errors(members, points, data) -> torch.Tensor:
+        total = torch.zeros(points.shape[0], dtype=points.dtype, device=points.device)
+        values = {n: v.detach() for n, v in parameters.values().items()}
+        for start in range(0, points.shape[0], ERROR_CHUNK):
+            part = slice(start, start + ERROR_CHUNK)
+            env_data = {k: v[part] for k, v in data.items()}
+            for i in members:
+                with torch.no_grad():
+                    tables = solution.tables_for(lowered[i].requests, points[part], engine)
+                    total[part] += lowered[i](Env(points[part], env_data, tables, values)).detach().abs()
+        return total
+
+    return errors
 
 
 class _CausalLoss:

@@ -33,15 +33,18 @@ MOL_NODES = 2049
 
 def problem(width: int = 20, depth: int = 8, activation: str = "tanh",
             n_interior: int = 10_000, n_boundary: int = 100, n_initial: int = 100,
-            boundary_weight: float = 1.0, initial_weight: float = 1.0) -> pf.Problem:
-    """The Burgers problem on an MLP of the given size (``activation``: one of pf.MLP's)."""
+            boundary_weight: float = 1.0, initial_weight: float = 1.0,
+            causal_epsilon: float | None = None) -> pf.Problem:
+    """The Burgers problem on an MLP of the given size (``activation``: one of pf.MLP's);
+    ``causal_epsilon`` (None: off) weights the residual causally in time (pf.Causal)."""
     # Domain
     domain = pf.Interval(-1, 1, x) * pf.TimeInterval(0, 1, t)
     # Problem
     return pf.Problem(
         fields={u: pf.MLP(in_dim=2, out_dim=1, width=width, depth=depth, activation=activation)},
         constraints=[
-            pf.Constraint(burgers.residual(u, x, t, NU), on=domain.interior, n=n_interior),
+            pf.Constraint(burgers.residual(u, x, t, NU), on=domain.interior, n=n_interior,
+                          causal=pf.Causal(t, chunks=32, epsilon=causal_epsilon) if causal_epsilon else None),
             pf.Constraint(u, on=domain.boundary, n=n_boundary, weight=boundary_weight),
             pf.Constraint(u + sp.sin(sp.pi * x), on=domain.initial, n=n_initial, weight=initial_weight,
                           name="initial value"),

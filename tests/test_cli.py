@@ -43,6 +43,7 @@ def test_short_run_writes_every_file_and_validate_reuses_it(tmp_path):
         (["run", "poisson", "--device", "cuda:7"], "is not available"),
         (["run", "poisson", "--data", "images/"], "takes no --data"),
         (["run", "poisson", "--steps", "-3"], "--steps must be >= 0"),
+        (["run", "poisson", "--resume", "no-such-run"], "--resume 'no-such-run' holds no checkpoint.pt"),
     ],
 )
 def test_bad_input_is_a_one_line_error_not_a_traceback(args, message):
@@ -81,3 +82,32 @@ def test_complex_problem_reports_each_part_on_its_mask(tmp_path):
         assert (out / f"helmholtz_source_{part}.png").stat().st_size > 0
         assert metrics[f"fd_rel_l2_exact_{part}"] < 0.05
         assert np.isfinite(metrics[f"rel_l2_exact_{part}"])
+
+
+def test_an_interrupted_run_resumes_from_its_folder_to_the_uninterrupted_result(tmp_path, monkeypatch, capsys):
+    import torch
+
+    import pinnfield as pf
+
+    settings = ["--steps", "6", "--lbfgs-steps", "0", "--quiet"]
+    assert main(["run", "poisson", *settings, "--out", str(tmp_path / "whole")]) == 0
+    original, calls = torch.optim.Adam.step, []
+
+    def step(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.Adam, "step", step)
+    part = tmp_path / "part"
+    assert main(["run", "poisson", *settings, "--checkpoint-every", "2", "--out", str(part)]) == 130
+    assert f"continue with 'pinnfield run poisson --resume {part}'" in capsys.readouterr().err
+    assert pf.Solution.load(str(part / "checkpoint.pt")).info["steps"] == 3
+    monkeypatch.undo()
+    assert main(["run", "poisson", "--resume", str(part), "--quiet"]) == 0
+    metrics = json.loads((part / "metrics.json").read_text())
+    assert metrics["steps"] == 6
+    resumed, whole = (pf.Solution.load(str(d / "solution.pt")) for d in (part, tmp_path / "whole"))
+    for a, b in zip(resumed.modules[0].parameters(), whole.modules[0].parameters()):
+        torch.testing.assert_close(a, b, rtol=1e-6, atol=0)

@@ -1,5 +1,6 @@
 """Every example script runs as a user runs it."""
 
+import json
 import pathlib
 import subprocess
 import sys
@@ -7,8 +8,13 @@ import sys
 import pytest
 
 EXAMPLES = sorted((pathlib.Path(__file__).parent.parent / "examples").glob("*.py"))
-QUICK = {"spectral_bias.py": ["--size", "48", "--steps", "150"]}
-"""Arguments that shrink an example whose defaults take longer than a test should."""
+QUICK = {
+    "spectral_bias.py": ["--size", "48", "--steps", "150"],
+    "inverse_wave.py": ["--out", "."],
+    "inverse_helmholtz.py": ["--out", "."],
+}
+"""Arguments that shrink an example whose defaults take longer than a test should, or point
+its output into the working directory."""
 
 
 @pytest.mark.slow
@@ -22,5 +28,9 @@ def test_example_runs(script, tmp_path):
     if script.name in bounds:
         error = float(result.stdout.strip().split()[-1])
         assert error <= bounds[script.name]
+    if script.name.startswith("inverse_"):  # the defaults recover c and k within 1% (measured in README)
+        results = json.loads((tmp_path / script.name.replace(".py", ".json")).read_text())
+        name = {"inverse_wave.py": "c", "inverse_helmholtz.py": "k"}[script.name]
+        assert results[f"{name}_rel_error"] <= 0.01
     if script.name == "spectral_bias.py":  # SIREN's PSNR minus the ReLU MLP's, measured 20.4 dB
         assert float(result.stdout.strip().split()[-1]) >= 10.0

@@ -169,3 +169,13 @@ def test_paper_scale_is_only_for_the_fitting_problems(capsys):
         module = ready(name)
         assert set(module.PAPER) == {"problem", "fit"}
         assert set(module.PAPER["problem"]) <= set(module.problem.__code__.co_varnames)
+
+
+def test_sdf_sign_term_is_the_wrong_sign_part_of_the_field():
+    from pinnfield.equations import fitting
+
+    f, inside = sp.symbols("f inside")
+    penalty = sp.lambdify((f, inside), fitting.sdf_sign(f, inside), "numpy")
+    values = np.array([-0.3, 0.0, 0.2])
+    np.testing.assert_allclose(penalty(values, 1.0), [0.0, 0.0, 0.2])
+    np.testing.assert_allclose(penalty(values, 0.0), [0.3, 0.0, 0.0])

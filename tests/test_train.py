@@ -303,3 +303,165 @@ def test_constraint_loss_kinds_reduce_the_residual_as_documented(loss, reduce):
 def test_unknown_constraint_loss_kind():
     with pytest.raises(pf.EquationError, match="loss='l2' is not known; expected one of mse, mae, mean"):
         pf.Constraint(u, on=pf.Box((0, 0), (1, 1), coords=(x, y)).interior, loss="l2")
+
+
+def test_constraints_on_one_region_share_their_batch():
+    from pinnfield.train import _Sampler
+
+    square = pf.Box((0, 0), (1, 1), coords=(x, y))
+    interior = square.interior
+    constraints = [pf.Constraint(u, on=interior, n=32), pf.Constraint(u.diff(x), on=interior, n=32),
+                   pf.Constraint(u, on=interior, n=16), pf.Constraint(u, on=square.interior, n=32)]
+    sampler = _Sampler(constraints, seed=0, method="uniform", device="cpu", dtype=torch.float64)
+    assert sampler.groups == [[0, 1], [2], [3]]
+    batches = sampler.sample()
+    assert batches[0][0] is batches[1][0]
+    assert not torch.equal(batches[0][0][:16], batches[2][0]) and not torch.equal(batches[0][0], batches[3][0])
+
+
+def test_shared_derivative_tables_give_the_losses_of_separate_evaluation():
+    """Two terms on one region (derivatives computed once, for the union of their requests) train
+    exactly like the same terms on two equal regions (computed separately), in float64."""
+    grid = pf.Box((0, 0), (1, 1), coords=(x, y)).grid(9)
+    g = sp.sin(x) * sp.cos(2 * y)
+    terms = [pf.lap(u, (x, y)) - pf.lap(g, (x, y)), u.diff(x, 2) + u.diff(x) - g]
+
+    def trajectory(regions):
+        problem = pf.Problem(fields={u: pf.Siren(2, 1, width=16, depth=2)},
+                             constraints=[pf.Constraint(r, on=on, name=f"t{i}") for i, (r, on) in enumerate(zip(terms, regions))])
+        history = pf.fit(problem, steps=5, lr=1e-3, dtype=torch.float64, progress=False).history
+        return np.array([history["t0"], history["t1"]])
+
+    one = pf.Points(grid, (x, y))
+    shared, separate = trajectory([one, one]), trajectory([pf.Points(grid, (x, y)), pf.Points(grid, (x, y))])
+    np.testing.assert_allclose(shared, separate, rtol=1e-12, atol=0)
+    assert shared[0, -1] < shared[0, 0]
+
+
+# Checkpoints and resumption: an interrupted run continues to the parameters of an uninterrupted one.
+
+
+def weights_of(solution) -> torch.Tensor:
+    return torch.cat([p.detach().flatten() for m in solution.modules for p in m.parameters()])
+
+
+def press_ctrl_c():
+    raise KeyboardInterrupt
+
+
+def interrupt_adam_update(monkeypatch, call, raise_it=press_ctrl_c):
+    """Run ``raise_it()`` at the start of the call-th Adam update."""
+    original, calls = torch.optim.Adam.step, []
+
+    def step(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == call:
+            raise_it()
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.Adam, "step", step)
+
+
+RESUMABLE = [{}, {"resample_every": 3, "schedule": "cosine"}, {"lbfgs_steps": 10, "lbfgs_resample_every": 5},
+             {"weighting": pf.weighting.LRA(every=3), "sampling": pf.sampling.R3()},
+             {"weighting": pf.weighting.ReLoBRaLo(rho=0.5), "sampling": pf.sampling.RARD(candidates=2),
+              "resample_every": 3, "lbfgs_steps": 6, "lbfgs_resample_every": 3}]
+
+
+@pytest.mark.parametrize("settings", RESUMABLE, ids=["adam", "resample_every=3", "lbfgs", "lra+r3", "relobralo+rard"])
+def test_a_run_interrupted_halfway_and_resumed_ends_like_an_uninterrupted_one(tmp_path, monkeypatch, settings):
+    problem = small_poisson(n=64)
+    settings = dict(steps=80, lr=3e-3, seed=1, dtype=torch.float64, progress=False, **settings)
+    whole = pf.fit(problem, **settings)
+    path = str(tmp_path / "checkpoint.pt")
+    interrupt_adam_update(monkeypatch, 41)
+    with pytest.raises(KeyboardInterrupt, match=r"after 40 of \d+ steps.*resume='.*checkpoint.pt'"):
+        pf.fit(problem, checkpoint=path, checkpoint_every=30, **settings)
+    assert pf.Solution.load(path).info["steps"] == 40
+    resumed = pf.fit(problem, resume=path, **settings)
+    torch.testing.assert_close(weights_of(resumed), weights_of(whole), rtol=1e-6, atol=0)
+    np.testing.assert_allclose(resumed.history["loss"], whole.history["loss"], rtol=1e-6, atol=0)
+    assert pf.Solution.load(path).info["steps"] == resumed.info["steps"] == whole.info["steps"]
+    assert sorted(os.listdir(tmp_path)) == ["checkpoint.pt"]
+
+
+def test_an_interrupt_inside_an_lbfgs_round_resumes_from_the_start_of_that_round(tmp_path, monkeypatch):
+    problem = small_poisson(n=64)
+    settings = dict(steps=10, lbfgs_steps=20, lbfgs_resample_every=5, dtype=torch.float64, progress=False)
+    whole = pf.fit(problem, **settings)
+    original, evaluations = torch.optim.LBFGS.step, []
+
+    def step(self, closure):
+        def counted():
+            evaluations.append(1)
+            if len(evaluations) == 14:
+                raise KeyboardInterrupt
+            return closure()
+        return original(self, counted)
+
+    monkeypatch.setattr(torch.optim.LBFGS, "step", step)
+    path = str(tmp_path / "checkpoint.pt")
+    with pytest.raises(KeyboardInterrupt, match="of 30 steps"):
+        pf.fit(problem, checkpoint=path, **settings)
+    saved = pf.Solution.load(path).info["steps"]
+    assert saved > 10 and (saved - 10) % 5 == 0
+    resumed = pf.fit(problem, resume=path, **settings)
+    torch.testing.assert_close(weights_of(resumed), weights_of(whole), rtol=1e-6, atol=0)
+    assert resumed.history == whole.history
+
+
+def test_ctrl_c_during_an_update_is_delivered_once_the_update_is_done(tmp_path, monkeypatch):
+    import signal
+
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        pytest.skip("SIGINT is not Python's KeyboardInterrupt here")
+    problem = small_poisson(n=32)
+    settings = dict(steps=10, dtype=torch.float64, progress=False)
+    whole = pf.fit(problem, **settings)
+    interrupt_adam_update(monkeypatch, 6, lambda: signal.raise_signal(signal.SIGINT))
+    path = str(tmp_path / "checkpoint.pt")
+    with pytest.raises(KeyboardInterrupt, match="after 6 of 10 steps"):
+        pf.fit(problem, checkpoint=path, **settings)
+    torch.testing.assert_close(weights_of(pf.fit(problem, resume=path, **settings)), weights_of(whole), rtol=0, atol=0)
+
+
+def test_an_interrupt_without_a_checkpoint_is_passed_on_unchanged(tmp_path, monkeypatch):
+    interrupt_adam_update(monkeypatch, 2)
+    with pytest.raises(KeyboardInterrupt) as caught:
+        pf.fit(small_poisson(n=32), steps=5, progress=False)
+    assert str(caught.value) == ""
+
+
+def test_a_finished_run_can_be_resumed_to_train_longer(tmp_path):
+    path = str(tmp_path / "checkpoint.pt")
+    settings = dict(schedule="constant", dtype=torch.float64, progress=False)
+    pf.fit(small_poisson(n=32), steps=6, checkpoint=path, **settings)
+    longer = pf.fit(small_poisson(n=32), steps=10, resume=path, **settings)
+    assert longer.info["steps"] == 10 and len(longer.history["loss"]) == 10
+    whole = pf.fit(small_poisson(n=32), steps=10, **settings)
+    torch.testing.assert_close(weights_of(longer), weights_of(whole), rtol=1e-6, atol=0)
+
+
+def test_resuming_with_other_settings_another_problem_or_no_checkpoint_is_refused(tmp_path):
+    path = str(tmp_path / "checkpoint.pt")
+    pf.fit(small_poisson(n=32), steps=4, checkpoint=path, progress=False)
+    resume = dict(steps=4, resume=path, progress=False)
+    with pytest.raises(pf.DataError, match=r"given lr=0.01, but the checkpoint was trained with lr=0.001"):
+        pf.fit(small_poisson(n=32), lr=1e-2, **resume)
+    with pytest.raises(pf.DataError, match=r"given dtype='float64', but .* dtype='float32'"):
+        pf.fit(small_poisson(n=32), dtype=torch.float64, **resume)
+    with pytest.raises(pf.DataError, match=r"given steps=2, but the checkpoint has done 4 steps"):
+        pf.fit(small_poisson(n=32), **{**resume, "steps": 2})
+    interior = small_poisson(n=32).constraints[0]
+    rim = pf.Constraint(u, on=pf.Box((0, 0), (1, 1), coords=(x, y)).boundary, n=16, name="rim")
+    with pytest.raises(pf.DataError, match=r"problem whose terms are \['interior', 'boundary'\]; this problem's terms"):
+        pf.fit(pf.Problem(fields={u: pf.Siren(2, 1, width=16, depth=2)}, constraints=[interior, rim]), **resume)
+    with pytest.raises(pf.DataError, match=r"problem whose networks are .*this problem's networks"):
+        pf.fit(pf.Problem(fields={u: pf.Siren(2, 1, width=8, depth=2)}, constraints=small_poisson(n=32).constraints),
+               **resume)
+    with pytest.raises(pf.DataError, match=r"No checkpoint at '.*missing.pt'"):
+        pf.fit(small_poisson(n=32), **{**resume, "resume": str(tmp_path / "missing.pt")})
+    solution_only = str(tmp_path / "solution.pt")
+    pf.Solution.load(path).save(solution_only)
+    with pytest.raises(pf.DataError, match="holds no training state"):
+        pf.fit(small_poisson(n=32), **{**resume, "resume": solution_only})

@@ -15,20 +15,27 @@ when there are several outputs. A reference named ``exact`` is reported as the a
 A problem whose result is not a field on a grid (an image, a sound, a surface) supplies
 ``report(solution, out, name, validation=..., data=...)`` instead, returning the same
 ``(metrics, paths written)``; ``data`` is the ``--data`` path it was trained on, or None.
+
+Either way the training history goes to ``NAME_history.csv`` and ``NAME_history.json`` (see
+:func:`pinnfield.io.write_history`). For a field on a grid, the ``.npz`` and ``.vtu`` also
+hold ``residual_<term>``: each sympy residual that the problem's ``problem()`` constrains on a
+domain interior, evaluated on the grid (see :func:`residual_maps`).
 """
 
 from __future__ import annotations
 
 import os
+import re
 
 import numpy as np
 
-from pinnfield.io import write_json, write_npz, write_vtu, write_vtu_series
+from pinnfield.domains import Extruded, Interior
+from pinnfield.io import grid_points, write_history, write_json, write_npz, write_vtu, write_vtu_series
 from pinnfield.plot import save_figure
 
 from .compare import compare_on_grid, comparison_figure, snapshot_figure
 
-__all__ = ["outputs", "write_report"]
+__all__ = ["outputs", "residual_maps", "write_report"]
 
 
 def outputs(module, solution) -> dict:
@@ -49,15 +56,62 @@ def _references_of(name: str, references: dict, single: bool) -> dict:
     return out
 
 
+def _on_interior(region) -> bool:
+    if isinstance(region, Extruded):
+        region = region.space_region
+    return isinstance(region, Interior)
+
+
+def _array_name(term: str) -> str:
+    return "residual_" + (re.sub(r"\W+", "_", term).strip("_") or "term")
+
+
+def residual_maps(module, solution, axes) -> dict[str, np.ndarray]:
+    """The interior residuals of ``module.problem()`` on the grid ``axes``.
+
+    Each constraint whose residual is a sympy expression and whose region is a domain's
+    ``.interior`` (a space-time one included) is evaluated at the grid's nodes inside that
+    domain, NaN elsewhere; constraints with a callable residual, on boundaries, initial slices or
+    given points are skipped, as is a residual already mapped under an earlier term (the same
+    PDE constrained again near a source). Returns ``{"residual_<term>": array of the grid's
+    shape}``, the term named as in ``solution.history`` with every run of characters other than
+    letters, digits and ``_`` replaced by ``_``. Cost: one chunked ``solution.evaluate`` per
+    mapped residual on at most prod(len(a) for a in axes) points.
+    """
+    if not hasattr(module, "problem"):
+        return {}
+    constraints = module.problem().constraints
+    names = [c.name for c in constraints]
+    names = [n if names.count(n) == 1 else f"{n}{i}" for i, n in enumerate(names)]
+    shape = tuple(len(a) for a in axes)
+    points = grid_points(axes)
+    maps, seen = {}, set()
+    for constraint, term in zip(constraints, names):
+        if not constraint.is_symbolic or not _on_interior(constraint.on) or constraint.residual in seen:
+            continue
+        seen.add(constraint.residual)
+        domain = constraint.on.domain
+        order = [solution.coords.index(c) for c in domain.coords]
+        inside = np.asarray(domain.contains(points[:, order]), dtype=bool)
+        values = np.full(points.shape[0], np.nan)
+        if inside.any():
+            values[inside] = solution.evaluate(constraint.residual, points[inside])
+        maps[_array_name(term)] = values.reshape(shape)
+    return maps
+
+
 def write_report(module, solution, out: str, name: str, *, validation: bool, data=None) -> tuple[dict, list[str]]:
     """Metrics, one figure per output, ``.npz``, ``.vtu`` (a series for time-dependent problems)
-    and ``metrics.json`` (``validation.json`` when ``validation``) in ``out``; or the module's
-    own ``report`` (see above).
+    with the fields and the interior residuals, and ``metrics.json`` (``validation.json`` when
+    ``validation``) in ``out``; or the module's own ``report`` (see above). Then the history
+    files ``NAME_history.csv`` and ``NAME_history.json`` (and TensorBoard scalars in
+    ``out/tensorboard`` when ``tensorboard`` is installed).
 
     Returns the metrics and the paths written.
     """
     if hasattr(module, "report"):
-        return module.report(solution, out, name, validation=validation, data=data)
+        results, written = module.report(solution, out, name, validation=validation, data=data)
+        return results, list(written) + write_history(out, name, solution.history)
     axes = module.evaluation_axes()
     references = module.references(axes)
     mask = module.evaluation_mask(axes) if hasattr(module, "evaluation_mask") else None
@@ -84,6 +138,7 @@ def write_report(module, solution, out: str, name: str, *, validation: bool, dat
         written.append(path)
     if mask is not None:
         arrays["evaluation_mask"] = np.asarray(mask, dtype=float)
+    arrays.update(residual_maps(module, solution, axes))
     results["parameters"] = solution.parameters
     grid = {str(c): a for c, a in zip(solution.coords, axes)}
     write_npz(os.path.join(out, f"{name}.npz"), **grid, **arrays)
@@ -97,4 +152,5 @@ def write_report(module, solution, out: str, name: str, *, validation: bool, dat
     target = os.path.join(out, "validation.json" if validation else "metrics.json")
     write_json(target, {"problem": name, **results})
     written.append(target)
+    written += write_history(out, name, solution.history)
     return results, written

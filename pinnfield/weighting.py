@@ -1,0 +1,238 @@
+"""Weights of the loss terms: fixed, or adapted during training (``fit(..., weighting=...)``).
+
+The training loss is sum_i lambda_i L_i over the terms i (one per constraint), L_i the term's
+unweighted loss (its mean per-point loss, or its causally weighted mean with :class:`pf.Causal`).
+``weighting`` chooses the lambda_i:
+
+- ``None``: each constraint's ``weight`` w_i, fixed;
+- a dict ``{term: weight}``: fixed, overriding w_i of the named terms;
+- :class:`LRA`: learning-rate annealing by gradient statistics (Wang, Teng & Perdikaris 2021);
+- :class:`ReLoBRaLo`: relative loss balancing with random lookback (Bischof & Kraus 2021).
+
+The adaptive schemes start from the weights w_i and change them during the first-order
+(Adam) steps only; an L-BFGS phase keeps the last ones, so its objective stays fixed. With an
+adaptive scheme, ``solution.history["weight:<term>"]`` holds the lambda_i of every loss
+evaluation, and a checkpoint holds the scheme's state, so a resumed run continues exactly.
+Causal weighting acts inside a term's L_i, so it combines with either scheme.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from .errors import DataError
+
+__all__ = ["AbstractWeighting", "LRA", "ReLoBRaLo", "start", "relobralo_step", "lra_estimate"]
+
+
+def _fraction(value, name: str, where: str, *, closed_low: bool = False) -> float:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    ok = ok and (0 <= value <= 1 if closed_low else 0 < value <= 1)
+    if not ok:
+        interval = "[0, 1]" if closed_low else "(0, 1]"
+        raise DataError(f"{where} {name} must be a number in {interval}; received {value!r}.")
+    return float(value)
+
+
+class AbstractWeighting:
+    """An adaptive weighting scheme: options only; :meth:`start` makes its state for one run."""
+
+    def settings(self) -> dict:
+        """The options, as plain values (a resumed run must be given the same)."""
+        raise NotImplementedError
+
+    def start(self, names: list[str], weights: list[float], seed: int) -> "_Balance":
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        options = ", ".join(f"{k}={v!r}" for k, v in self.settings().items() if k != "scheme")
+        return f"{type(self).__name__}({options})"
+
+
+class LRA(AbstractWeighting):
+    """Learning-rate annealing (Wang, Teng & Perdikaris 2021, Algorithm 1).
+
+    Every ``every`` steps, with theta all trainable variables, r the ``reference`` term
+    (default: the first constraint, conventionally the PDE residual) and w_r its weight, each
+    other term's weight moves towards the ratio of gradient statistics:
+
+        lambda_hat_i = max_theta |grad_theta (w_r L_r)| / mean_theta |grad_theta L_i|,
+        lambda_i <- (1 - alpha) lambda_i + alpha lambda_hat_i.
+
+    lambda_i starts at the constraint's weight; lambda_r stays w_r. One extra backward pass
+    per term on the update steps. A term whose gradient is zero keeps its weight.
+    """
+
+    def __init__(self, alpha: float = 0.9, every: int = 10, reference: str | None = None):
+        self.alpha = _fraction(alpha, "alpha", "LRA")
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise DataError(f"LRA every must be an integer >= 1 (steps between updates); received {every!r}.")
+        if reference is not None and not isinstance(reference, str):
+            raise DataError(f"LRA reference must be a term name or None; received {reference!r}.")
+        self.every, self.reference = every, reference
+
+    def settings(self) -> dict:
+        return {"scheme": "LRA", "alpha": self.alpha, "every": self.every, "reference": self.reference}
+
+    def start(self, names, weights, seed):
+        reference = self.reference if self.reference is not None else names[0]
+        if reference not in names:
+            raise DataError(f"LRA reference={reference!r} is not a term; the terms are {names}.")
+        return _LRABalance(self, names.index(reference), reference, weights)
+
+
+class ReLoBRaLo(AbstractWeighting):
+    """Relative loss balancing with random lookback (Bischof & Kraus 2021).
+
+    With m terms, L(t) the (m,) unweighted term losses at step t and
+    bal(t, t') = m softmax(L(t) / (T L(t'))), each step:
+
+        lambda(t) = alpha [rho lambda(t-1) + (1 - rho) bal(t, 0)] + (1 - alpha) bal(t, t-1),
+
+    rho a Bernoulli draw with mean ``rho`` (seeded from the run's seed), T the ``temperature``,
+    lambda(0) = 1. A term whose loss falls more slowly than the others' gains weight; the
+    lambdas always sum to m. The weights used are w_i lambda_i (w_i the constraint's weight).
+    """
+
+    def __init__(self, alpha: float = 0.999, temperature: float = 0.1, rho: float = 0.999):
+        self.alpha = _fraction(alpha, "alpha", "ReLoBRaLo", closed_low=True)
+        self.rho = _fraction(rho, "rho", "ReLoBRaLo", closed_low=True)
+        if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not (
+            math.isfinite(temperature) and temperature > 0
+        ):
+            raise DataError(f"ReLoBRaLo temperature must be a positive number; received {temperature!r}.")
+        self.temperature = float(temperature)
+
+    def settings(self) -> dict:
+        return {"scheme": "ReLoBRaLo", "alpha": self.alpha, "temperature": self.temperature, "rho": self.rho}
+
+    def start(self, names, weights, seed):
+        return _ReLoBRaLoBalance(self, weights, seed)
+
+
+def lra_estimate(reference_grads, term_grads) -> float | None:
+    """max |g_r| / mean |g_i| over every entry of the gradient lists (None entries are zeros);
+    None when either is zero or not finite."""
+    top = max((float(g.abs().max()) for g in reference_grads if g is not None and g.numel()), default=0.0)
+    count = sum(g.numel() for g in term_grads if g is not None)
+    mean = sum(float(g.abs().sum()) for g in term_grads if g is not None) / max(count, 1)
+    if not (top > 0 and mean > 0 and math.isfinite(top) and math.isfinite(mean)):
+        return None
+    return top / mean
+
+
+def relobralo_step(lambdas: torch.Tensor, losses: torch.Tensor, previous: torch.Tensor, initial: torch.Tensor,
+                   alpha: float, temperature: float, rho: float) -> torch.Tensor:
+    """One ReLoBRaLo update of the (m,) weights; ``rho`` the Bernoulli draw (0 or 1). Float64."""
+    m = losses.numel()
+    tiny = torch.finfo(losses.dtype).tiny
+
+    def balance(reference):
+        return m * torch.softmax(losses / (temperature * reference + tiny), dim=0)
+
+    return alpha * (rho * lambdas + (1 - rho) * balance(initial)) + (1 - alpha) * balance(previous)
+
+
+class _Balance:
+    """The weights of one run: ``weights`` (a list updated in place), :meth:`update` each
+    first-order step, :meth:`state` / :meth:`restore` for checkpoints."""
+
+    adaptive = False
+
+    def __init__(self, weights: list[float], setting):
+        self.weights = list(weights)
+        self.setting = setting
+
+    def update(self, step: int, losses: list[torch.Tensor], variables: list[torch.Tensor]) -> None:
+        pass
+
+    def state(self) -> dict | None:
+        return None
+
+    def restore(self, state: dict | None) -> None:
+        pass
+
+
+class _LRABalance(_Balance):
+    adaptive = True
+
+    def __init__(self, scheme: LRA, reference: int, name: str, weights):
+        super().__init__(weights, {**scheme.settings(), "reference": name, "initial": list(weights)})
+        self.scheme, self.reference = scheme, reference
+
+    def update(self, step, losses, variables):
+        if step % self.scheme.every:
+            return
+        r = self.reference
+        if not losses[r].requires_grad:
+            return
+        grads = torch.autograd.grad(self.weights[r] * losses[r], variables, retain_graph=True, allow_unused=True)
+        alpha = self.scheme.alpha
+        for i, loss in enumerate(losses):
+            if i == r or not loss.requires_grad:
+                continue
+            estimate = lra_estimate(grads, torch.autograd.grad(loss, variables, retain_graph=True, allow_unused=True))
+            if estimate is not None:
+                self.weights[i] = (1 - alpha) * self.weights[i] + alpha * estimate
+
+    def state(self):
+        return {"weights": list(self.weights)}
+
+    def restore(self, state):
+        self.weights[:] = state["weights"]
+
+
+class _ReLoBRaLoBalance(_Balance):
+    adaptive = True
+
+    def __init__(self, scheme: ReLoBRaLo, weights, seed: int):
+        super().__init__(weights, {**scheme.settings(), "initial": list(weights)})
+        self.scheme, self.base = scheme, torch.tensor(weights, dtype=torch.float64)
+        state = np.random.SeedSequence([int(seed), 0x5EED]).generate_state(1, dtype=np.uint64)[0]
+        self.generator = torch.Generator().manual_seed(int(state % (2**63)))
+        self.lambdas = torch.ones(len(weights), dtype=torch.float64)
+        self.initial = self.previous = None
+
+    def update(self, step, losses, variables):
+        values = torch.stack([t.detach().reshape(()) for t in losses]).double().cpu()
+        if self.initial is None:
+            self.initial = self.previous = values
+        else:
+            s = self.scheme
+            rho = float(torch.rand((), generator=self.generator, dtype=torch.float64) < s.rho)
+            self.lambdas = relobralo_step(self.lambdas, values, self.previous, self.initial, s.alpha,
+                                          s.temperature, rho)
+            self.previous = values
+        self.weights[:] = (self.base * self.lambdas).tolist()
+
+    def state(self):
+        return {"lambdas": self.lambdas.clone(), "initial": self.initial, "previous": self.previous,
+                "generator": self.generator.get_state(), "weights": list(self.weights)}
+
+    def restore(self, state):
+        self.lambdas = state["lambdas"].double()
+        self.initial, self.previous = state["initial"], state["previous"]
+        self.generator.set_state(state["generator"])
+        self.weights[:] = state["weights"]
+
+
+def start(weighting, names: list[str], weights: list[float], seed: int) -> _Balance:
+    """The weights of one run from fit's ``weighting`` (None, a dict, or a scheme) and the
+    constraints' ``weights`` (one per term in ``names``)."""
+    if isinstance(weighting, AbstractWeighting):
+        return weighting.start(list(names), [float(w) for w in weights], seed)
+    if weighting is not None and not isinstance(weighting, dict):
+        raise DataError(
+            f"weighting={weighting!r} is not known; expected None, a dict {{term: weight}} of fixed "
+            "weights, pf.weighting.LRA(alpha=0.9, every=10) or pf.weighting.ReLoBRaLo(alpha=0.999, "
+            "temperature=0.1, rho=0.999)."
+        )
+    weights = [float(w) for w in weights]
+    for name, w in (weighting or {}).items():
+        if name not in names:
+            raise DataError(f"weighting names the term {name!r}; the terms are {names}.")
+        weights[names.index(name)] = float(w)
+    return _Balance(weights, list(weights))
