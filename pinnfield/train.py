@@ -235,6 +235,26 @@ class _Sampler:
         return batches
 
 
+def _union_request(lowered: list, members: list[int]) -> dict[int, DerivativeRequest]:
+    """Network index -> the union of the derivatives that the constraints ``members`` need."""
+    union: dict[int, DerivativeRequest] = {}
+    for i in members:
+        for m, request in lowered[i].requests.items():
+            union[m] = union.get(m, DerivativeRequest()).merge(request)
+    return union
+
+
+def _member_tables(solution, lowered: list, members: list[int], union: dict, points, engine: str) -> dict[int, dict]:
+    """Derivatives at points (N, d) computed once for ``union``; constraint index -> its view
+    (network index -> DerivativeTable, quadratic forms in the order of its own request)."""
+    merged = solution.tables_for(union, points, engine)
+    return {
+        i: {m: DerivativeTable(merged[m].partials, [merged[m].quads[union[m].quads.index(q)] for q in request.quads])
+            for m, request in lowered[i].requests.items()}
+        for i in members
+    }
+
+
 class _SharedTables:
     """Derivative tables computed once per batch group for the union of its members' requests."""
 
@@ -242,26 +262,15 @@ class _SharedTables:
         self.groups = []
         for group in groups:
             members = [i for i in group if isinstance(lowered[i], LoweredExpression)]
-            union: dict[int, DerivativeRequest] = {}
-            for i in members:
-                for m, request in lowered[i].requests.items():
-                    union[m] = union.get(m, DerivativeRequest()).merge(request)
-            self.groups.append((members, union))
+            self.groups.append((members, _union_request(lowered, members)))
         self.lowered = lowered
 
     def __call__(self, solution, batches, engine: str) -> dict[int, dict]:
         """Constraint index -> its tables (network index -> DerivativeTable)."""
         out = {}
         for members, union in self.groups:
-            if not members:
-                continue
-            points = batches[members[0]][0]
-            merged = solution.tables_for(union, points, engine)
-            for i in members:
-                out[i] = {
-                    m: DerivativeTable(merged[m].partials, [merged[m].quads[union[m].quads.index(q)] for q in request.quads])
-                    for m, request in self.lowered[i].requests.items()
-                }
+            if members:
+                out.update(_member_tables(solution, self.lowered, members, union, batches[members[0]][0], engine))
         return out
 
 
@@ -600,13 +609,14 @@ def _point_errors(solution, lowered: list, parameters: _Parameters, engine: str)
     def errors(members, points, data) -> torch.Tensor:
         total = torch.zeros(points.shape[0], dtype=points.dtype, device=points.device)
         values = {n: v.detach() for n, v in parameters.values().items()}
+        union = _union_request(lowered, members)
         for start in range(0, points.shape[0], ERROR_CHUNK):
             part = slice(start, start + ERROR_CHUNK)
             env_data = {k: v[part] for k, v in data.items()}
-            for i in members:
-                with torch.no_grad():
-                    tables = solution.tables_for(lowered[i].requests, points[part], engine)
-                    total[part] += lowered[i](Env(points[part], env_data, tables, values)).detach().abs()
+            with torch.no_grad():
+                tables = _member_tables(solution, lowered, members, union, points[part], engine)
+                for i in members:
+                    total[part] += lowered[i](Env(points[part], env_data, tables[i], values)).detach().abs()
         return total
 
     return errors
