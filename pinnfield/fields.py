@@ -15,6 +15,7 @@ import math
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from .encodings import AbstractEncoding, encoding_from_config
 from .errors import DataError, EquationError
@@ -103,14 +104,15 @@ class SineLayer(nn.Linear):
         super().__init__(in_features, out_features)
         self.omega = float(omega)
 
+    def _scaled(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(omega W, omega b): omega folded into the affine map, one product per weight, not per point."""
+        return self.omega * self.weight, None if self.bias is None else self.omega * self.bias
+
     def forward(self, x):
-        return torch.sin(self.omega * super().forward(x))
+        return torch.sin(F.linear(x, *self._scaled()))
 
     def forward_jet(self, jet: Jet) -> Jet:
-        a = jet.linear(self.weight, self.bias)
-        w = self.omega
-        s, c = torch.sin(w * a.value), torch.cos(w * a.value)
-        return a.elementwise(s, w * c, -(w * w) * s)
+        return jet.linear(*self._scaled()).sine()
 
 
 class ResidualSineBlock(nn.Module):

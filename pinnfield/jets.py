@@ -211,6 +211,19 @@ class Jet:
             quads = s2 * forms if self.quads is None else torch.addcmul(s1 * self.quads, s2, forms)
         return self._with(s0, tangents, quads)
 
+    def sine(self) -> "Jet":
+        """z = sin(a): z_p = cos(a) a_p and Z_q = cos(a) A_q - sin(a) sum_ij c_ij a_i a_j, with sin
+        and cos evaluated once and the second-order part formed in one fused multiply-add."""
+        s = torch.sin(self.value)
+        if self.tangents is None:
+            return self._with(s, None, None)
+        c = torch.cos(self.value)
+        quads = None
+        if self.plan.quads:
+            forms = self._quadratic_forms()
+            quads = -s * forms if self.quads is None else torch.addcmul(c * self.quads, s, forms, value=-1)
+        return self._with(s, c * self.tangents, quads)
+
     def _quadratic_forms(self) -> torch.Tensor:
         """sum_{i, j} C_q[i, j] a_i a_j for every form q: (q, N, W).
 
@@ -383,9 +396,24 @@ def autograd_derivatives(module, x: torch.Tensor, request: DerivativeRequest) ->
     return table
 
 
+def reverse_mode_is_cheaper(module, request: DerivativeRequest) -> bool:
+    """True for first derivatives only, of fewer output columns than input axes.
+
+    Reverse mode then costs one backward sweep per output column, forward jets one tangent
+    stream per input axis; the training backward doubles either. The eikonal residual of a
+    scalar field in 3-D is the usual case (1 sweep against 3 streams).
+    """
+    if request.quads or request.max_order != 1:
+        return False
+    axes = {a.index(1) for a in request.partials if sum(a) == 1}
+    return getattr(module, "out_dim", len(axes)) < len(axes)
+
+
 def compute_derivatives(module, x, request: DerivativeRequest, engine: str = "auto") -> DerivativeTable:
-    """Dispatch to the jet engine or nested autograd (see ``fit(derivatives=...)``)."""
-    if engine == "autograd":
+    """Dispatch to the jet engine or nested autograd (see ``fit(derivatives=...)``); ``"auto"``
+    takes jets where the module supports them, except where reverse mode is cheaper
+    (:func:`reverse_mode_is_cheaper`)."""
+    if engine == "autograd" or (engine == "auto" and reverse_mode_is_cheaper(module, request)):
         return autograd_derivatives(module, x, request)
     if supports_jets(module, request):
         return jet_derivatives(module, x, request)

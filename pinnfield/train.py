@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import math
 import time
 from typing import Callable
@@ -274,6 +275,7 @@ class _SharedTables:
         return out
 
 
+@functools.lru_cache(maxsize=1)
 def _versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -310,6 +312,7 @@ def fit(
     checkpoint: str | None = None,
     checkpoint_every: int = 1000,
     resume: str | None = None,
+    callback=None,
     progress: bool = True,
 ) -> Solution:
     """Train the problem's fields and return a :class:`Solution`.
@@ -323,7 +326,8 @@ def fit(
     ``pf.sampling.RARD(k=1, c=1)``, ``pf.sampling.R3()``). ``weighting``: a dict overriding
     constraint weights by term name, or an adaptive scheme of :mod:`pinnfield.weighting`
     (``pf.weighting.LRA(alpha=0.9, every=10)``, ``pf.weighting.ReLoBRaLo()``), whose weights are
-    recorded in ``history["weight:<term>"]``. ``derivatives``: "jet", "autograd" or "auto" (jets where the field supports them).
+    recorded in ``history["weight:<term>"]``. ``derivatives``: "jet", "autograd" or "auto" (jets where the field supports them, reverse
+    mode where it is cheaper: see :func:`pinnfield.jets.compute_derivatives`).
     The problem's own networks are not modified: training works on copies re-initialised from
     ``seed``.
 
@@ -339,6 +343,10 @@ def fit(
     problem whose fields, network shapes or terms differ, is a :class:`DataError`. L-BFGS
     progress is saved at round boundaries (see ``lbfgs_resample_every``): an interrupt inside a
     round resumes from the round's start.
+
+    ``callback(steps_done, solution)`` is called after every first-order step and every L-BFGS
+    round with the solution as it stands (its fields are the ones being trained: evaluate, do not
+    modify); returning True stops training there, as an early-stopping rule would.
 
     A loss that becomes NaN or infinite stops training with a :class:`TrainingError` naming
     the term and the step; ``error.solution`` holds the last state whose loss was finite, and
@@ -490,9 +498,13 @@ def fit(
         return _Boundary(state["adam_steps"], state["lbfgs_steps"], sampler.state(), len(history["step"]),
                          weighting=balance.state()), batches
 
+    def stop_requested(at: _Boundary) -> bool:
+        done = at.adam + at.lbfgs
+        return callback is not None and bool(callback(done, solution_at(done)))
+
     def finish(at: _Boundary) -> Solution:
         bar.close()
-        solution = solution_at(steps + lbfgs_steps)
+        solution = solution_at(at.adam + at.lbfgs)
         if checkpoint:
             save(at)
         return solution
@@ -550,6 +562,8 @@ def fit(
             if step % 25 == 0 or step == steps - 1:
                 bar.set_postfix({n: f"{v:.2e}" for n, v in zip(names, floats)}, refresh=False)
             save_if_due(step, boundary)
+            if stop_requested(boundary):
+                return finish(boundary)
         while boundary.lbfgs < lbfgs_steps:
             iterations = min(lbfgs_steps - boundary.lbfgs, lbfgs_resample_every or lbfgs_steps)
             boundary.variables = [v.detach().clone() for v in variables]
@@ -559,6 +573,8 @@ def fit(
             boundary = _Boundary(steps, boundary.lbfgs + iterations, sampler.state(), len(history["step"]),
                                  weighting=balance.state())
             save_if_due(before, boundary)
+            if stop_requested(boundary):
+                break
     except _NonFinite as error:
         raise fail(error) from None
     except KeyboardInterrupt:

@@ -15,6 +15,7 @@ from pinnfield.jets import (
     autograd_derivatives,
     compute_derivatives,
     jet_derivatives,
+    reverse_mode_is_cheaper,
 )
 
 FIELDS = {
@@ -157,6 +158,22 @@ def test_higher_orders_fall_back_to_autograd_in_auto_and_are_refused_by_jet():
     assert torch.allclose(table.partials[(4,)], autograd_derivatives(field, x, request).partials[(4,)])
     with pytest.raises(pf.EquationError, match="orders up to 2"):
         compute_derivatives(field, x, request, "jet")
+
+
+def test_auto_takes_reverse_mode_for_gradients_of_fewer_outputs_than_inputs(monkeypatch):
+    gradient = DerivativeRequest(frozenset({(1, 0, 0), (0, 1, 0), (0, 0, 1)}))
+    laplacian = DerivativeRequest(frozenset({(0, 0, 0)}), ((((0, 0), 1.0), ((1, 1), 1.0), ((2, 2), 1.0)),))
+    scalar, vector = pf.Siren(3, 1, width=8, depth=2).double(), pf.Siren(3, 3, width=8, depth=2).double()
+    assert reverse_mode_is_cheaper(scalar, gradient)
+    assert not reverse_mode_is_cheaper(vector, gradient)
+    assert not reverse_mode_is_cheaper(scalar, laplacian)
+    assert not reverse_mode_is_cheaper(pf.Siren(1, 1, width=8, depth=2), DerivativeRequest(frozenset({(1,)})))
+    x = _points(9)
+    jets = jet_derivatives(scalar, x, gradient)
+    monkeypatch.setattr("pinnfield.jets.jet_derivatives", lambda *a: pytest.fail("auto used jets"))
+    table = compute_derivatives(scalar, x, gradient, "auto")
+    for a in gradient.partials:
+        torch.testing.assert_close(table.partials[a], jets.partials[a], rtol=1e-12, atol=1e-12)
 
 
 def test_plain_torch_module_uses_autograd():

@@ -68,6 +68,26 @@ def test_lbfgs_in_rounds_redraws_the_batch_each_round():
         pf.fit(problem, steps=0, lbfgs_steps=3, lbfgs_resample_every=0, progress=False)
 
 
+def test_callback_sees_every_step_and_can_stop_training_early():
+    problem = small_poisson()
+    seen = []
+
+    def watch(done, solution):
+        seen.append((done, len(solution.history["loss"]), float(solution.evaluate("u", np.zeros((1, 2)))[0])))
+        return done == 7
+
+    stopped = pf.fit(problem, steps=20, lbfgs_steps=5, schedule="constant", progress=False, callback=watch)
+    assert [s[0] for s in seen] == list(range(1, 8))
+    assert [s[1] for s in seen] == list(range(1, 8))
+    assert stopped.info["steps"] == 7 and len(stopped.history["loss"]) == 7
+    full = pf.fit(problem, steps=7, schedule="constant", progress=False)
+    assert seen[-1][2] == pytest.approx(float(full.evaluate("u", np.zeros((1, 2)))[0]), abs=0)
+    rounds = []
+    pf.fit(problem, steps=3, lbfgs_steps=10, lbfgs_resample_every=5, progress=False,
+           callback=lambda done, solution: rounds.append(done))
+    assert rounds == [1, 2, 3, 8, 13]
+
+
 def test_jet_and_autograd_training_give_the_same_trajectory_in_float64():
     problem = small_poisson(n=64)
     jet = pf.fit(problem, steps=10, progress=False, dtype=torch.float64, derivatives="jet")
