@@ -32,7 +32,7 @@ CHECKPOINT_EVERY = 500
 
 __all__ = ["main"]
 
-SCORES = ("psnr", "ssim", "snr", "mse", "chamfer", "iou", "normal_consistency", "eikonal")
+SCORES = ("psnr", "ssim", "snr", "mse", "chamfer", "iou", "normal_consistency", "eikonal", "depth_error")
 """Metric name prefixes printed in a run's summary beside the relative L2 errors."""
 
 

@@ -240,6 +240,16 @@ ACTIVATIONS = {
 }
 """Activation name -> function returning (s(a), s'(a), s''(a))."""
 
+_VALUES = {
+    "tanh": torch.tanh,
+    "softplus": F.softplus,
+    "gelu": F.gelu,
+    "relu": torch.relu,
+    "sigmoid": torch.sigmoid,
+    "sin": torch.sin,
+}
+"""Activation name -> s alone, for plain forward passes (no derivatives computed)."""
+
 
 class ActivationLayer(nn.Linear):
     """z = s(x W^T + b) for an activation s in :data:`ACTIVATIONS`."""
@@ -248,9 +258,10 @@ class ActivationLayer(nn.Linear):
         super().__init__(in_features, out_features)
         self.activation = activation
         self._derivatives = ACTIVATIONS[activation]
+        self._value = _VALUES[activation]
 
     def forward(self, x):
-        return self._derivatives(super().forward(x))[0]
+        return self._value(super().forward(x))
 
     def forward_jet(self, jet: Jet) -> Jet:
         a = jet.linear(self.weight, self.bias)

@@ -205,6 +205,33 @@ class Problem(_FieldSet):
 
 
 _FIELD_CLASSES = {"Siren": Siren, "MLP": MLP}
+"""Field classes :meth:`Solution.load` rebuilds by name; see :func:`_field_class` for the others."""
+
+
+def _field_class(entry: dict):
+    """The class of a saved field: Siren or MLP by name, or an :class:`AbstractField` subclass
+    defined in a ``pinnfield`` module (such as ``pinnfield.problems.nerf.model.NeRFField``),
+    imported from the module recorded with it."""
+    if entry["class"] in _FIELD_CLASSES:
+        return _FIELD_CLASSES[entry["class"]]
+    module = entry.get("module") or ""
+    if module.split(".")[0] == "pinnfield":
+        import importlib
+
+        cls = getattr(importlib.import_module(module), entry["class"], None)
+        if isinstance(cls, type) and issubclass(cls, AbstractField):
+            return cls
+    raise DataError(
+        f"The saved field class {entry['class']!r} (module {module or 'unknown'!r}) cannot be rebuilt; "
+        "expected Siren, MLP or a pinnfield AbstractField subclass. Load its state_dict yourself."
+    )
+
+
+def _saveable(module) -> bool:
+    """Siren, MLP, or a pinnfield field that can state its constructor arguments (``config``)."""
+    return type(module).__name__ in _FIELD_CLASSES or (
+        isinstance(module, AbstractField) and type(module).__module__.split(".")[0] == "pinnfield"
+        and type(module).config is not AbstractField.config)
 
 
 class Solution(_FieldSet):
@@ -293,13 +320,14 @@ class Solution(_FieldSet):
         """The dict :meth:`save` writes (format ``pinnfield.solution/1``): tensors on CPU, plain values."""
         fields = []
         for module, functions in zip(self.modules, self.functions):
-            if type(module).__name__ not in _FIELD_CLASSES:
+            if not _saveable(module):
                 raise DataError(
-                    f"Cannot save a field of type {type(module).__name__}: only Siren and MLP "
-                    "can be rebuilt by Solution.load. Save its state_dict yourself."
+                    f"Cannot save a field of type {type(module).__name__}: only Siren, MLP and "
+                    "pinnfield's own fields can be rebuilt by Solution.load. Save its state_dict yourself."
                 )
             fields.append({
                 "class": type(module).__name__,
+                "module": type(module).__module__,
                 "config": module.config(),
                 "functions": [sp.srepr(f) for f in functions],
                 "state": {k: v.detach().cpu() for k, v in module.state_dict().items()},
@@ -329,7 +357,7 @@ class Solution(_FieldSet):
             raise DataError(f"{path!r} is not a pinnfield solution file (format mismatch).")
         modules, functions = [], []
         for entry in state["fields"]:
-            module = _FIELD_CLASSES[entry["class"]](**entry["config"])
+            module = _field_class(entry)(**entry["config"])
             module.load_state_dict(entry["state"])
             dtype = next(iter(entry["state"].values())).dtype
             modules.append(module.to(device=device, dtype=dtype))

@@ -24,4 +24,5 @@ REGISTRY = {
     "audio": "Siren fit of a sound (a synthetic chord, or --data WAV, first 2 s), omega0 = 3000: SNR",
     "sdf": "Signed distance of a surface (a torus, or --data MESH) by the SIREN loss: Chamfer, IoU, normals",
     "occupancy": "Occupancy logit of a solid (a torus, or --data MESH) by cross-entropy: Chamfer, IoU, normals",
+    "nerf": "NeRF radiance field from posed images (an analytic ball, or --data DIR): PSNR, SSIM, depth, mesh",
 }

@@ -215,3 +215,13 @@ def test_bad_values_and_arguments_are_named():
             fields={swapped: pf.hard(net, value=0, on=SQUARE.boundary)},
             constraints=[pf.Constraint(swapped, on=SQUARE.interior, n=8)],
         )
+
+
+def test_saving_a_hard_field_says_it_cannot_be_rebuilt(tmp_path):
+    u = sp.Function("u")(x, y)
+    box = pf.Box((0, 0), (1, 1), coords=(x, y))
+    problem = pf.Problem(fields={u: pf.hard(pf.Siren(2, 1, width=8, depth=2), value=0, on=box.boundary)},
+                         constraints=[pf.Constraint(pf.lap(u, (x, y)) + 1, on=box.interior, n=16)])
+    solution = pf.fit(problem, steps=1, progress=False)
+    with pytest.raises(pf.DataError, match="Cannot save a field of type HardField.*state_dict yourself"):
+        solution.save(str(tmp_path / "hard.pt"))
