@@ -17,9 +17,9 @@ from pinnfield.equations import fitting
 from ._data import solve_at_scale
 from .image import SIZE, fields, image_report, network, pixels, x, y
 
-DEFAULTS = dict(steps=1000, lr=1e-4, schedule="cosine", seed=0)
-"""fit() settings: full-batch Adam on every pixel; on cameraman 13.3 dB PSNR, SSIM 0.71, in 557 s
-on a 2-core CPU."""
+DEFAULTS = dict(steps=2000, lr=1e-4, schedule="cosine", seed=0)
+"""fit() settings: full-batch Adam on every pixel; on cameraman 14.31 dB aligned PSNR (14.17 dB
+halfway), 0.97 s a step on one core of a 2-core CPU."""
 
 PAPER = dict(problem=dict(size=256), fit=dict(steps=10000))
 """The paper's scale (a GPU run): 256 x 256 pixels, 10,000 full-batch steps (``solve(paper=True)``)."""
