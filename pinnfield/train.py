@@ -312,7 +312,7 @@ def fit(
     checkpoint: str | None = None,
     checkpoint_every: int = 1000,
     resume: str | None = None,
-    callback=None,
+    callback: Callable[[int, Solution], bool | None] | None = None,
     progress: bool = True,
 ) -> Solution:
     """Train the problem's fields and return a :class:`Solution`.
