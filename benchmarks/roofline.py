@@ -3,7 +3,7 @@
 1. Peak: the best GFLOP/s of float32 matmuls of the shapes a width-256 step multiplies
    ((N, 256) x (256, 256) for N = 8192 and 65536; 2048-square for reference), on all threads.
 2. Step: one jet training step of a 3 x 256 Siren on N points (``fit`` with a callback
-   timing consecutive steps, as ``step_time.py`` does), for -lap(u) - f in (x, y) and the wave
+   timing consecutive steps, ``step_time.runner``), for -lap(u) - f in (x, y) and the wave
    operator in (t, x, y). Its matmul FLOPs (forward and backward, counted by
    ``torch.utils.flop_counter.FlopCounterMode``) divided by its median time give the achieved
    GFLOP/s; elementwise work (sin, cos, products) is not counted, so the fraction is a floor.
@@ -21,7 +21,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 import pinnfield as pf
-from step_time import pinnfield_case
+from step_time import pinnfield_case, runner
 
 
 def matmul_gflops(rows: int, inner: int, cols: int, repeats: int) -> float:
@@ -44,14 +44,6 @@ def step_flops(problem: pf.Problem) -> float:
     return float(counter.get_total_flops())
 
 
-def step_seconds(problem: pf.Problem, repeats: int) -> float:
-    stamps = []
-    pf.fit(problem, steps=repeats + 2, lr=1e-3, schedule="constant", resample_every=10 ** 9, progress=False,
-           callback=lambda *_: stamps.append(time.perf_counter()))
-    intervals = [b - a for a, b in zip(stamps[1:], stamps[2:])]
-    return statistics.median(intervals)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--points", type=int, default=8192)
@@ -65,7 +57,8 @@ def main() -> None:
     peak = max(peaks.values())
     for name in ("poisson", "wave"):
         problem = pinnfield_case(name, args.points)
-        flops, seconds = step_flops(problem), step_seconds(problem, args.repeats)
+        flops = step_flops(problem)
+        seconds = statistics.median(runner("auto", name, args.points, "cpu")(args.repeats))
         achieved = flops / seconds / 1e9
         print(f"{name:<8} step: {flops / 1e9:6.1f} GFLOP of matmuls in {1e3 * seconds:6.1f} ms = {achieved:6.1f} GFLOP/s, "
               f"{100 * achieved / peak:4.1f}% of the peak")

@@ -18,7 +18,7 @@ import tempfile
 
 import numpy as np
 
-__all__ = ["atomic_path", "write_json", "write_npz", "write_vtu", "write_vtu_series", "grid_points",
+__all__ = ["atomic_path", "write_json", "write_npz", "write_png", "write_vtu", "write_vtu_series", "grid_points",
            "history_columns", "write_history", "write_tensorboard"]
 
 
@@ -49,6 +49,14 @@ def _plain(value):
     if isinstance(value, np.ndarray):
         return value.tolist()
     return str(value)
+
+
+def write_png(path: str, image: np.ndarray) -> None:
+    """An image with values in [0, 1] (clipped), (H, W) grey or (H, W, 3) colour, as a PNG."""
+    import matplotlib.pyplot as plt
+
+    with atomic_path(path, ".png") as tmp:
+        plt.imsave(tmp, np.clip(image, 0, 1), cmap="gray" if image.ndim == 2 else None, vmin=0, vmax=1, format="png")
 
 
 def write_npz(path: str, **arrays) -> None:

@@ -15,7 +15,7 @@ import os
 
 import numpy as np
 
-from pinnfield.io import atomic_path, write_json, write_npz
+from pinnfield.io import write_json, write_npz, write_png
 from pinnfield.metrics import psnr, ssim
 from pinnfield.plot import loss_panel, panels_figure, save_figure
 
@@ -40,13 +40,6 @@ def fitted_image(solution, pixels, outputs, value_of) -> np.ndarray:
     return channels[0] if len(channels) == 1 else np.stack(channels, axis=-1)
 
 
-def _imsave(path: str, image: np.ndarray) -> None:
-    import matplotlib.pyplot as plt
-
-    with atomic_path(path, ".png") as tmp:
-        plt.imsave(tmp, np.clip(image, 0, 1), cmap="gray" if image.ndim == 2 else None, vmin=0, vmax=1, format="png")
-
-
 def write_image_report(solution, pixels, outputs, out: str, name: str, *, validation: bool,
                        value_of=lambda u: u, align: bool = False, title: str = "fit") -> tuple[dict, list[str]]:
     """Write ``NAME_fit.png`` (the image itself), a figure (target, fit, error, loss), ``NAME.npz`` and
@@ -68,7 +61,7 @@ def write_image_report(solution, pixels, outputs, out: str, name: str, *, valida
     error = np.abs(image - target)
     written = []
     fit_path = os.path.join(out, f"{name}_fit.png")
-    _imsave(fit_path, image)
+    write_png(fit_path, image)
     written.append(fit_path)
 
     fig, axes = panels_figure(4)

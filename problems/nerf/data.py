@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import glob
 import json
-import math
 import os
 import re
 import warnings
@@ -51,6 +50,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pinnfield.errors import DataError
+
+from .rays import focal_from_fov
 
 __all__ = ["Views", "load_views", "opencv_to_opengl", "opengl_to_opencv", "HOLDOUT"]
 
@@ -227,7 +228,7 @@ def _load_blender(folder: str, *, split, k, background, convention) -> Views:
         )
     paths = [_image_path(folder, frame, name, source) for frame, name in zip(frames, _frame_names(frames))]
     images, (height, width) = _read_images(paths, background, k)
-    focal = 0.5 * width / math.tan(0.5 * float(meta["camera_angle_x"]))
+    focal = focal_from_fov(width, float(meta["camera_angle_x"]))
     c2w = _poses([f.get("transform_matrix") for f in frames], _frame_names(frames), source, convention)
     near, far = _json_bounds(meta, source)
     depth = _blender_depth(folder, split, (len(frames), height, width), k)
@@ -523,7 +524,7 @@ def _ngp_focal(camera: dict, key: str, angle: str, size: int, source: str) -> fl
     if key in camera:
         return camera[key]
     if angle in camera:
-        return 0.5 * size / math.tan(0.5 * camera[angle])
+        return focal_from_fov(size, camera[angle])
     raise DataError(
         f"{source} gives no focal length; expected '{key}' (pixels) or '{angle}' (radians) at the top "
         "level or in every frame. Add one."

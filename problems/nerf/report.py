@@ -30,7 +30,7 @@ import os
 import numpy as np
 
 from pinnfield.errors import DataError
-from pinnfield.io import atomic_path, write_json, write_npz
+from pinnfield.io import atomic_path, write_json, write_npz, write_png
 from pinnfield.plot import loss_panel, save_figure
 from pinnfield.shape_metrics import extract_mesh, write_mesh
 
@@ -63,13 +63,6 @@ def _has_split(folder: str, split: str) -> bool:
         with open(ngp) as handle:
             return f"{split}_filenames" in json.load(handle)
     return False
-
-
-def _imsave(path: str, image: np.ndarray) -> None:
-    from PIL import Image
-
-    with atomic_path(path, ".png") as tmp:
-        Image.fromarray(np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)).save(tmp)
 
 
 def _split_metrics(split: str, views: Views, renders) -> dict:
@@ -213,7 +206,7 @@ def report(solution, out: str, name: str, *, validation: bool, data=None) -> tup
         results.update(_split_metrics(split, views, renders))
         for k in range(len(views)):
             path = os.path.join(out, f"{name}_{split}_{k:03d}.png")
-            _imsave(path, np.concatenate([views.images[k], renders.rgb[k]], axis=1))
+            write_png(path, np.concatenate([views.images[k], renders.rgb[k]], axis=1))
             written.append(path)
         if split == "val":
             val_views, val_renders = views, renders

@@ -31,10 +31,14 @@ import math
 import os
 
 import numpy as np
+import torch
 from scipy.special import erf, erfinv
 
 from pinnfield.errors import DataError
 from pinnfield.io import atomic_path, write_json
+
+from . import rays
+from .rays import focal_from_fov
 
 __all__ = ["SCENES", "scene_fields", "render", "camera_poses", "look_at", "pixel_rays", "write_scene"]
 
@@ -147,14 +151,11 @@ def camera_poses(n: int, *, radius: float = 4.0, seed=0) -> np.ndarray:
 
 
 def pixel_rays(c2w, width: int, height: int, fx: float, fy: float, cx: float, cy: float):
-    """Origins and unit directions, each (H W, 3) in row-major pixel order, of the rays through
-    the pixel centres (j + 0.5, i + 0.5) of an OpenGL camera ``c2w`` (4, 4)."""
-    c2w = np.asarray(c2w, dtype=np.float64)
-    rows, cols = np.meshgrid(np.arange(height) + 0.5, np.arange(width) + 0.5, indexing="ij")
-    camera = np.stack([(cols - cx) / fx, -(rows - cy) / fy, -np.ones_like(rows)], axis=-1).reshape(-1, 3)
-    directions = camera @ c2w[:3, :3].T
-    directions /= np.linalg.norm(directions, axis=1, keepdims=True)
-    return np.broadcast_to(c2w[:3, 3], directions.shape).copy(), directions
+    """Origins and unit directions, each (H W, 3) float64 numpy in row-major pixel order, of the
+    rays through the pixel centres of an OpenGL camera ``c2w`` (4, 4): :func:`.rays.pixel_rays`."""
+    origins, directions = rays.pixel_rays(torch.as_tensor(np.asarray(c2w, dtype=np.float64)),
+                                          width, height, fx, fy, cx, cy)
+    return origins.numpy(), directions.numpy()
 
 
 def render(scene: str, c2w, *, width: int, height: int, fx: float, fy: float | None = None,
@@ -265,7 +266,7 @@ def write_scene(folder, scene: str = "ball", *, size: int = 32, n_train: int = 2
         raise DataError(f"radius={radius!r} puts cameras inside the scene's bounds; expected radius > 2 (near = radius - 2).")
     folder = os.fspath(folder)
     near, far = radius - 2.0, radius + 2.0
-    focal = 0.5 * size / math.tan(0.5 * camera_angle_x)
+    focal = focal_from_fov(size, camera_angle_x)
     streams = np.random.SeedSequence(seed).spawn(3)
     for (split, n), stream in zip((("train", n_train), ("val", n_val), ("test", n_test)), streams):
         if n > 0:
