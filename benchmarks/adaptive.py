@@ -1,12 +1,17 @@
 """Adaptive loss weights and residual-based sampling against the fixed-weight, uniform baseline.
 
-    python benchmarks/adaptive.py [--steps 1500] [--problems wave1d burgers] [--seed 0]
+    python benchmarks/adaptive.py [--steps 1500] [--lbfgs-steps 0] [--lbfgs-rounds 10] [--points N]
+                                  [--problems wave1d burgers] [--seeds 0 1 2]
                                   [--schemes baseline lra relobralo rard r3 causal rard+causal] [--json PATH]
 
 Every run trains the problem's default network (``problem()`` of ``pinnfield.problems.NAME``)
 with fit's defaults (Adam, lr 1e-3, cosine schedule, points redrawn every step) for the
-same number of Adam steps and no L-BFGS, on the CPU with one thread, one run after another.
-``--seed`` changes the seed of every run (network initialisation and points).
+same number of Adam steps, then ``--lbfgs-steps`` L-BFGS iterations in ``--lbfgs-rounds``
+rounds, each on a new draw of points (``lbfgs_resample_every``: uniform for the baseline,
+the scheme's for a sampling scheme); on the CPU with one thread, one run after another.
+``--points`` sets the PDE residual's point budget n (default: the problem's).
+``--seeds`` runs every scheme once per seed (network initialisation and points).
+Weighting schemes adapt during the Adam steps; L-BFGS keeps the last weights.
 Schemes (``+`` combines them, e.g. ``rard+relobralo``):
 
 - ``baseline``: the constraints' fixed weights, uniform points;
@@ -18,8 +23,9 @@ Schemes (``+`` combines them, e.g. ``rard+relobralo``):
 - ``causal``: the problem's ``causal_epsilon`` option (:data:`CAUSAL_EPSILON`).
 
 Printed: a markdown table of the final relative L2 error on the problem's evaluation grid
-against its exact solution (wave1d) or Cole-Hopf reference (burgers), the ratio
-baseline error / scheme error (above 1: better than the baseline) and the wall time.
+against its exact solution (wave1d) or Cole-Hopf reference (burgers), per seed and its
+geometric mean over the seeds, the ratio of the baseline's geometric mean to the scheme's
+(above 1: better than the baseline) and the mean wall time.
 """
 
 from __future__ import annotations
@@ -81,37 +87,61 @@ def reference(module, axes) -> np.ndarray:
     return np.asarray(module.references(axes)["exact"]).reshape(-1)
 
 
-def run(name: str, scheme: str, steps: int, target: np.ndarray, axes, seed: int = 0) -> dict:
+def run(name: str, scheme: str, steps: int, target: np.ndarray, axes, seed: int = 0, lbfgs_steps: int = 0,
+        lbfgs_rounds: int = 10, points: int | None = None) -> dict:
     module = importlib.import_module(f"pinnfield.problems.{name}")
     problem_options, fit_options = scheme_settings(scheme, name)
+    if points is not None:
+        problem_options["n_interior"] = points
+    if lbfgs_steps:
+        fit_options["lbfgs_resample_every"] = max(1, lbfgs_steps // lbfgs_rounds)
     started = time.perf_counter()
-    solution = pf.fit(module.problem(**problem_options), steps=steps, lbfgs_steps=0, seed=seed, device="cpu",
-                      progress=False, **fit_options)
+    solution = pf.fit(module.problem(**problem_options), steps=steps, lbfgs_steps=lbfgs_steps, seed=seed,
+                      device="cpu", progress=False, **fit_options)
     wall = time.perf_counter() - started
     field = str(next(iter(solution.slots)).func)
     values = solution.evaluate(field, grid_points(axes))
-    return {"problem": name, "scheme": scheme, "steps": steps, "seed": seed, "rel_l2": pf.metrics.rel_l2(values, target),
-            "wall_seconds": wall}
+    return {"problem": name, "scheme": scheme, "steps": steps, "lbfgs_steps": lbfgs_steps, "points": points,
+            "seed": seed, "rel_l2": pf.metrics.rel_l2(values, target), "wall_seconds": wall}
+
+
+def _geometric_mean(values) -> float:
+    return float(np.exp(np.mean(np.log(values))))
 
 
 def table(results: list[dict]) -> str:
-    lines = ["| problem | scheme | rel L2 | baseline / scheme | wall |", "|---|---|---|---|---|"]
-    baseline = {r["problem"]: r["rel_l2"] for r in results if r["scheme"] == "baseline"}
+    """Markdown: per problem and scheme, the rel L2 of each seed, their geometric mean and the
+    baseline's geometric mean over it."""
+    seeds = sorted({r["seed"] for r in results})
+    rows: dict = {}
     for r in results:
-        ratio = f"{baseline[r['problem']] / r['rel_l2']:.2f}x" if r["problem"] in baseline else ""
-        lines.append(f"| `{r['problem']}` | {r['scheme']} | {r['rel_l2']:.3e} | {ratio} | {r['wall_seconds']:.0f} s |")
+        rows.setdefault((r["problem"], r["scheme"]), []).append(r)
+    header = ["problem", "scheme"] + [f"rel L2 seed {s}" for s in seeds] + ["geometric mean", "baseline / scheme", "wall"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for (problem, scheme), runs in rows.items():
+        by_seed = {r["seed"]: r["rel_l2"] for r in runs}
+        mean = _geometric_mean(list(by_seed.values()))
+        base = rows.get((problem, "baseline"))
+        ratio = f"{_geometric_mean([r['rel_l2'] for r in base]) / mean:.2f}x" if base else ""
+        cells = [f"{by_seed[s]:.2e}" if s in by_seed else "" for s in seeds]
+        wall = np.mean([r["wall_seconds"] for r in runs])
+        lines.append(f"| `{problem}` | {scheme} | " + " | ".join(cells) + f" | {mean:.2e} | {ratio} | {wall:.0f} s |")
     return "\n".join(lines)
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=1500, help="Adam steps of every run (default 1500)")
+    parser.add_argument("--lbfgs-steps", type=int, default=0, help="L-BFGS iterations after the Adam steps (default 0)")
+    parser.add_argument("--lbfgs-rounds", type=int, default=10,
+                        help="rounds the L-BFGS iterations are split into, each on a new draw of points (default 10)")
+    parser.add_argument("--points", type=int, help="points of the PDE residual per draw (default: the problem's)")
     parser.add_argument("--problems", nargs="+", default=["wave1d", "burgers"], choices=sorted(CAUSAL_EPSILON))
     parser.add_argument("--schemes", nargs="+",
                         default=["baseline", "lra", "relobralo", "rard", "r3", "causal", "rard+relobralo",
                                  "rard+causal"],
                         help="schemes, parts joined by '+' (default: every single scheme and two combinations)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of every run (default 0)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="seeds; every scheme runs once per seed (default 0)")
     parser.add_argument("--json", help="also write the results to this JSON file")
     args = parser.parse_args(argv)
     for scheme in args.schemes:
@@ -122,10 +152,13 @@ def main(argv=None) -> int:
         module = importlib.import_module(f"pinnfield.problems.{name}")
         axes = module.evaluation_axes()
         target = reference(module, axes)
-        for scheme in args.schemes:
-            result = run(name, scheme, args.steps, target, axes, args.seed)
-            results.append(result)
-            print(f"{name:<8} {scheme:<20} rel L2 {result['rel_l2']:.3e}  {result['wall_seconds']:.0f} s", flush=True)
+        for seed in args.seeds:
+            for scheme in args.schemes:
+                result = run(name, scheme, args.steps, target, axes, seed, args.lbfgs_steps, args.lbfgs_rounds,
+                             args.points)
+                results.append(result)
+                print(f"{name:<8} {scheme:<20} seed {seed}  rel L2 {result['rel_l2']:.3e}  "
+                      f"{result['wall_seconds']:.0f} s", flush=True)
             if args.json:
                 os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
                 with open(args.json, "w") as handle:

@@ -1,8 +1,9 @@
 """The ``pinnfield`` command: list, run and validate ready problems.
 
     pinnfield list
-    pinnfield run poisson [--steps N] [--lbfgs-steps M] [--out DIR] [--device D] [--seed S] [--data PATH] [--paper]
-                          [--checkpoint-every K] [--resume DIR]
+    pinnfield run poisson [--steps N] [--lbfgs-steps M] [--lbfgs-resample-every K] [--out DIR] [--device D]
+                          [--seed S] [--data PATH] [--paper] [--weighting lra|relobralo]
+                          [--sampling uniform|sobol|rard|r3] [--checkpoint-every K] [--resume DIR]
     pinnfield validate poisson [--out DIR] [--retrain]
 
 ``run`` trains with the problem's defaults and writes ``metrics.json``, a figure, the field as
@@ -47,12 +48,26 @@ def _problem_module(name: str):
     return importlib.import_module(f"pinnfield.problems.{name}")
 
 
+WEIGHTINGS = {"lra": "LRA", "relobralo": "ReLoBRaLo"}
+"""``--weighting`` names: the pf.weighting scheme each builds with its defaults."""
+
+SAMPLINGS = {"uniform": None, "sobol": None, "rard": "RARD", "r3": "R3"}
+"""``--sampling`` names: a fit() method name (None) or the pf.sampling scheme built with its defaults."""
+
+
 def _overrides(args, module) -> dict:
+    import pinnfield as pf
+
     overrides = {"progress": not args.quiet}
-    for key in ("steps", "lbfgs_steps", "device", "seed"):
+    for key in ("steps", "lbfgs_steps", "lbfgs_resample_every", "device", "seed"):
         value = getattr(args, key, None)
         if value is not None:
             overrides[key] = value
+    if getattr(args, "weighting", None) is not None:
+        overrides["weighting"] = getattr(pf.weighting, WEIGHTINGS[args.weighting])()
+    if getattr(args, "sampling", None) is not None:
+        scheme = SAMPLINGS[args.sampling]
+        overrides["sampling"] = args.sampling if scheme is None else getattr(pf.sampling, scheme)()
     if getattr(args, "data", None) is not None:
         if "data" not in inspect.signature(module.solve).parameters:
             raise DataError(
@@ -71,6 +86,8 @@ def _overrides(args, module) -> dict:
     for key in ("steps", "lbfgs_steps"):
         if overrides.get(key, 0) < 0:
             raise DataError(f"--{key.replace('_', '-')} must be >= 0; received {overrides[key]}.")
+    if overrides.get("lbfgs_resample_every", 1) < 1:
+        raise DataError(f"--lbfgs-resample-every must be >= 1; received {overrides['lbfgs_resample_every']}.")
     return overrides
 
 
@@ -173,6 +190,14 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--out", help="output folder (default runs/PROBLEM)")
         command.add_argument("--steps", type=int, help="Adam steps (default: the problem's)")
         command.add_argument("--lbfgs-steps", type=int, help="L-BFGS iterations after Adam (default: the problem's)")
+        command.add_argument("--lbfgs-resample-every", type=int, metavar="K",
+                             help="L-BFGS in rounds of K iterations, each on a new draw of points "
+                                  "(default: the problem's)")
+        command.add_argument("--weighting", choices=sorted(WEIGHTINGS),
+                             help="adaptive loss weights during the Adam steps (default: the constraints' weights)")
+        command.add_argument("--sampling", choices=list(SAMPLINGS),
+                             help="how points are drawn: uniform, sobol, or adaptive: rard (RAR-D), r3 "
+                                  "(default: the problem's)")
         command.add_argument("--device", help="auto, cpu, cuda or cuda:N (default auto)")
         command.add_argument("--seed", type=int, help="random seed (default 0)")
         command.add_argument("--data", help="data file or folder for data-driven problems")

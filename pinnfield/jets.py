@@ -213,43 +213,19 @@ class Jet:
 
     def sine(self) -> "Jet":
         """z = sin(a): z_p = cos(a) a_p and Z_q = cos(a) A_q - sin(a) sum_ij c_ij a_i a_j, with sin
-        and cos evaluated once and the second-order part formed in one fused multiply-add."""
-        s = torch.sin(self.value)
+        and cos evaluated once (:class:`_SineJet`, which also keeps the backward's memory low)."""
         if self.tangents is None:
-            return self._with(s, None, None)
-        c = torch.cos(self.value)
-        quads = None
-        if self.plan.quads:
-            forms = self._quadratic_forms()
-            quads = -s * forms if self.quads is None else torch.addcmul(c * self.quads, s, forms, value=-1)
-        return self._with(s, c * self.tangents, quads)
+            return self._with(torch.sin(self.value), None, None)
+        if not self.plan.quads:
+            c = torch.cos(self.value)
+            return self._with(torch.sin(self.value), c * self.tangents, None)
+        quads = self.quads if self.quads is not None else self.value.new_zeros(())
+        s, tangents, quads = _SineJet.apply(self.value, self.tangents, quads, self.plan.quads)
+        return self._with(s, tangents, quads)
 
     def _quadratic_forms(self) -> torch.Tensor:
-        """sum_{i, j} C_q[i, j] a_i a_j for every form q: (q, N, W).
-
-        Diagonal terms are contracted from the squares a_i^2, computed once for all forms.
-        """
-        t = self.tangents
-        squares = None
-        forms = []
-        for quad in self.plan.quads:
-            diagonal = [(i, c) for i, j, c in quad if i == j]
-            total = None
-            if diagonal:
-                if squares is None:
-                    squares = t * t
-                axes = [i for i, _ in diagonal]
-                chosen = squares if axes == list(range(len(t))) else squares[axes]
-                if all(c == 1.0 for _, c in diagonal):
-                    total = chosen.sum(0)
-                else:
-                    total = torch.tensordot(t.new_tensor([c for _, c in diagonal]), chosen, dims=1)
-            for i, j, c in quad:
-                if i != j:
-                    term = t[i] * t[j]
-                    total = (term if c == 1.0 else c * term) if total is None else torch.add(total, term, alpha=c)
-            forms.append(total)
-        return forms[0].unsqueeze(0) if len(forms) == 1 else torch.stack(forms)
+        """sum_{i, j} C_q[i, j] a_i a_j for every form q: (q, N, W)."""
+        return quadratic_forms(self.tangents, self.plan.quads)
 
     @staticmethod
     def cat(jets: list["Jet"]) -> "Jet":
@@ -263,6 +239,122 @@ class Jet:
         if plan.quads and any(j.quads is not None for j in jets):
             quads = torch.cat([_expanded(j.quads, len(plan.quads), n, j.value) for j in jets], -1)
         return Jet(value, tangents, quads, plan)
+
+
+def quadratic_forms(t: torch.Tensor, plan_quads) -> torch.Tensor:
+    """sum_{i, j} C_q[i, j] t_i t_j for every form q of ``plan_quads`` (a plan's ``quads``),
+    t the (m, N, W) tangents: (q, N, W). Diagonal terms are contracted from the squares t_i^2,
+    computed once for all forms."""
+    squares = None
+    forms = []
+    for quad in plan_quads:
+        diagonal = [(i, c) for i, j, c in quad if i == j]
+        total = None
+        if diagonal:
+            if squares is None:
+                squares = t * t
+            axes = [i for i, _ in diagonal]
+            chosen = squares if axes == list(range(len(t))) else squares[axes]
+            if all(c == 1.0 for _, c in diagonal):
+                total = chosen.sum(0)
+            else:
+                total = torch.tensordot(t.new_tensor([c for _, c in diagonal]), chosen, dims=1)
+        for i, j, c in quad:
+            if i != j:
+                term = t[i] * t[j]
+                total = (term if c == 1.0 else c * term) if total is None else torch.add(total, term, alpha=c)
+        forms.append(total)
+    return forms[0].unsqueeze(0) if len(forms) == 1 else torch.stack(forms)
+
+
+def _form(t: torch.Tensor, quad) -> torch.Tensor:
+    """sum_{(i, j, c)} c t_i t_j of one form, accumulated in place into one new tensor (no
+    autograd): (N, W)."""
+    total = None
+    for i, j, c in quad:
+        if total is None:
+            total = torch.mul(t[i], t[j])
+            if c != 1.0:
+                total.mul_(c)
+        else:
+            total.addcmul_(t[i], t[j], value=c)
+    return total
+
+
+class _SineJet(torch.autograd.Function):
+    """(a, T, Q) -> (s, c T, c Q - s F(T)) with s = sin a, c = cos a, F the plan's quadratic forms.
+
+    Shapes: a (N, W); T (m, N or 1, W); Q (q, N or 1, W) or a 0-d zero (no second-order part yet).
+    Autograd would keep a, T, Q, c, F and s for the backward; this keeps s (also kept by the
+    next layer's matmul), c, T and Q, recomputes F there, and accumulates in place so that at
+    most one (N, W) temporary is alive beside the gradients. With incoming gradients g, G_p,
+    H_q:
+
+        dL/da   = g c - s (sum_p G_p T_p + sum_q H_q Q_q) - c sum_q H_q F_q,
+        dL/dT_p = G_p c - s sum_q H_q dF_q/dT_p,
+        dL/dQ_q = H_q c.
+    """
+
+    @staticmethod
+    def forward(ctx, value, tangents, quads, plan_quads):
+        s, c = torch.sin(value), torch.cos(value)
+        out_quads = torch.empty((len(plan_quads),) + s.shape, dtype=s.dtype, device=s.device)
+        for q, quad in enumerate(plan_quads):
+            form = _form(tangents, quad)
+            if quads.dim() == 0:
+                torch.mul(form, s, out=out_quads[q]).neg_()
+            else:
+                torch.mul(quads[q], c, out=out_quads[q]).addcmul_(form, s, value=-1)
+            del form
+        ctx.plan_quads = plan_quads
+        ctx.save_for_backward(s, c, tangents, quads)
+        return s, c * tangents, out_quads
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, g, G, H):
+        s, c, t, quads = ctx.saved_tensors
+        plan_quads = ctx.plan_quads
+        has_quads = quads.dim() > 0
+        grad_value = g * c if g is not None else torch.zeros_like(s)
+        inner = None  # sum_p G_p T_p + sum_q H_q Q_q
+        if G is not None:
+            for p in range(len(t)):
+                inner = torch.mul(G[p], t[p]) if inner is None else inner.addcmul_(G[p], t[p])
+        if H is not None and has_quads:
+            for q in range(len(plan_quads)):
+                inner = torch.mul(H[q], quads[q]) if inner is None else inner.addcmul_(H[q], quads[q])
+        if inner is not None:
+            grad_value.addcmul_(s, inner, value=-1)
+        del inner
+        grad_tangents = grad_quads = None
+        if ctx.needs_input_grad[1] and (G is not None or H is not None):
+            grad_tangents = G * c if G is not None else torch.zeros((len(t),) + s.shape, dtype=s.dtype,
+                                                                    device=s.device)
+        if H is not None:
+            for q, quad in enumerate(plan_quads):
+                form = _form(t, quad).mul_(H[q]) if t.shape[1] == s.shape[0] else _form(t, quad) * H[q]
+                grad_value.addcmul_(c, form, value=-1)
+                del form
+                if grad_tangents is not None:
+                    scaled = H[q] * s
+                    for i, j, coef in quad:
+                        if i == j:
+                            grad_tangents[i].addcmul_(scaled, t[i], value=-2 * coef)
+                        else:
+                            grad_tangents[i].addcmul_(scaled, t[j], value=-coef)
+                            grad_tangents[j].addcmul_(scaled, t[i], value=-coef)
+                    del scaled
+            if has_quads and ctx.needs_input_grad[2]:
+                grad_quads = _reduced(H * c, quads.shape)
+        if grad_tangents is not None:
+            grad_tangents = _reduced(grad_tangents, t.shape)
+        return grad_value, grad_tangents, grad_quads, None
+
+
+def _reduced(gradient: torch.Tensor, shape) -> torch.Tensor:
+    """Sum a gradient over the point dimension where the input was broadcast there (N = 1)."""
+    return gradient.sum(1, keepdim=True) if shape[1] == 1 and gradient.shape[1] != 1 else gradient
 
 
 def _add_optional(a, b):

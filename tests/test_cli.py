@@ -36,6 +36,20 @@ def test_short_run_writes_every_file_and_validate_reuses_it(tmp_path):
     assert (out / "validation.png").stat().st_size > 0
 
 
+def test_adaptive_schemes_are_one_flag_each(tmp_path):
+    from pinnfield.checkpoints import saved_settings
+
+    out = tmp_path / "run"
+    assert main(["run", "poisson", "--steps", "20", "--lbfgs-steps", "4", "--lbfgs-resample-every", "2",
+                 "--weighting", "lra", "--sampling", "rard", "--out", str(out), "--quiet"]) == 0
+    settings = saved_settings(str(out / "checkpoint.pt"))
+    assert settings["weighting"]["scheme"] == "LRA"
+    assert settings["sampling"]["scheme"] == "RARD"
+    assert settings["lbfgs_resample_every"] == 2
+    history = json.loads((out / "poisson_history.json").read_text())
+    assert any(key.startswith("weight:") for key in history)
+
+
 @pytest.mark.parametrize(
     "args,message",
     [
@@ -44,6 +58,7 @@ def test_short_run_writes_every_file_and_validate_reuses_it(tmp_path):
         (["run", "poisson", "--data", "images/"], "takes no --data"),
         (["run", "poisson", "--steps", "-3"], "--steps must be >= 0"),
         (["run", "poisson", "--resume", "no-such-run"], "--resume 'no-such-run' holds no checkpoint.pt"),
+        (["run", "poisson", "--lbfgs-resample-every", "0"], "--lbfgs-resample-every must be >= 1"),
     ],
 )
 def test_bad_input_is_a_one_line_error_not_a_traceback(args, message):

@@ -11,6 +11,7 @@ import pinnfield as pf
 from pinnfield.fields import ActivationLayer, Linear, ResidualSineBlock, SineLayer
 from pinnfield.encodings import AbstractEncoding
 from pinnfield.jets import (
+    _SineJet,
     DerivativeRequest,
     autograd_derivatives,
     compute_derivatives,
@@ -74,6 +75,35 @@ def test_jet_equals_nested_autograd(name):
     field, x = _field(name), _points()
     _assert_tables_close(autograd_derivatives(field, x, REQUEST), jet_derivatives(field, x, REQUEST), 1e-10)
 
+
+
+@pytest.mark.parametrize("name", ["siren", "siren_residual", "mlp_sin"])
+def test_parameter_gradients_of_jets_equal_nested_autograd(name):
+    """The training gradient: d/dtheta of a loss built from every derivative and both forms."""
+    field, x = _field(name), _points()
+
+    def gradients(engine):
+        table = engine(field, x, REQUEST)
+        loss = sum((v * v.cos()).sum() for v in table.partials.values()) + sum((q ** 2).sum() for q in table.quads)
+        return torch.autograd.grad(loss, list(field.parameters()))
+
+    for a, j in zip(gradients(autograd_derivatives), gradients(jet_derivatives)):
+        assert ((a - j).abs().max() / a.abs().max().clamp_min(1e-12)).item() <= 1e-10
+
+
+@pytest.mark.parametrize("broadcast", [False, True], ids=["per_point_tangents", "shared_tangents"])
+@pytest.mark.parametrize("curved", [False, True], ids=["flat_input", "curved_input"])
+def test_sine_jet_backward_passes_gradcheck(broadcast, curved):
+    """sin on a jet (value, tangents, forms) with its hand-written backward, against finite differences."""
+    forms = ((((0, 0, 1.0), (1, 1, -4.0), (0, 2, 2.5)), ((2, 2, 1.0), (1, 2, -1.0))))
+    g = torch.Generator().manual_seed(3)
+    value = torch.randn(5, 4, dtype=torch.float64, generator=g, requires_grad=True)
+    tangents = torch.randn(3, 1 if broadcast else 5, 4, dtype=torch.float64, generator=g, requires_grad=True)
+    quads = torch.randn(2, 5, 4, dtype=torch.float64, generator=g, requires_grad=True)
+    if curved:
+        assert torch.autograd.gradcheck(lambda a, t, q: _SineJet.apply(a, t, q, forms), (value, tangents, quads))
+    else:
+        assert torch.autograd.gradcheck(lambda a, t: _SineJet.apply(a, t, a.new_zeros(()), forms), (value, tangents))
 
 def _layer_to_sympy(layer, h):
     """The sympy expressions of one layer applied to the list of expressions h."""
