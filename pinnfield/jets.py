@@ -224,8 +224,31 @@ class Jet:
         return self._with(s, tangents, quads)
 
     def _quadratic_forms(self) -> torch.Tensor:
-        """sum_{i, j} C_q[i, j] a_i a_j for every form q: (q, N, W)."""
-        return quadratic_forms(self.tangents, self.plan.quads)
+        """sum_{i, j} C_q[i, j] a_i a_j for every form q: (q, N, W).
+
+        Diagonal terms are contracted from the squares a_i^2, computed once for all forms.
+        """
+        t = self.tangents
+        squares = None
+        forms = []
+        for quad in self.plan.quads:
+            diagonal = [(i, c) for i, j, c in quad if i == j]
+            total = None
+            if diagonal:
+                if squares is None:
+                    squares = t * t
+                axes = [i for i, _ in diagonal]
+                chosen = squares if axes == list(range(len(t))) else squares[axes]
+                if all(c == 1.0 for _, c in diagonal):
+                    total = chosen.sum(0)
+                else:
+                    total = torch.tensordot(t.new_tensor([c for _, c in diagonal]), chosen, dims=1)
+            for i, j, c in quad:
+                if i != j:
+                    term = t[i] * t[j]
+                    total = (term if c == 1.0 else c * term) if total is None else torch.add(total, term, alpha=c)
+            forms.append(total)
+        return forms[0].unsqueeze(0) if len(forms) == 1 else torch.stack(forms)
 
     @staticmethod
     def cat(jets: list["Jet"]) -> "Jet":
@@ -239,32 +262,6 @@ class Jet:
         if plan.quads and any(j.quads is not None for j in jets):
             quads = torch.cat([_expanded(j.quads, len(plan.quads), n, j.value) for j in jets], -1)
         return Jet(value, tangents, quads, plan)
-
-
-def quadratic_forms(t: torch.Tensor, plan_quads) -> torch.Tensor:
-    """sum_{i, j} C_q[i, j] t_i t_j for every form q of ``plan_quads`` (a plan's ``quads``),
-    t the (m, N, W) tangents: (q, N, W). Diagonal terms are contracted from the squares t_i^2,
-    computed once for all forms."""
-    squares = None
-    forms = []
-    for quad in plan_quads:
-        diagonal = [(i, c) for i, j, c in quad if i == j]
-        total = None
-        if diagonal:
-            if squares is None:
-                squares = t * t
-            axes = [i for i, _ in diagonal]
-            chosen = squares if axes == list(range(len(t))) else squares[axes]
-            if all(c == 1.0 for _, c in diagonal):
-                total = chosen.sum(0)
-            else:
-                total = torch.tensordot(t.new_tensor([c for _, c in diagonal]), chosen, dims=1)
-        for i, j, c in quad:
-            if i != j:
-                term = t[i] * t[j]
-                total = (term if c == 1.0 else c * term) if total is None else torch.add(total, term, alpha=c)
-        forms.append(total)
-    return forms[0].unsqueeze(0) if len(forms) == 1 else torch.stack(forms)
 
 
 def _form(t: torch.Tensor, quad) -> torch.Tensor:
