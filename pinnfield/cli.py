@@ -23,6 +23,7 @@ import inspect
 import os
 import sys
 
+from . import sampling, weighting
 from .errors import DataError, PinnfieldError
 
 CHECKPOINT = "checkpoint.pt"
@@ -48,26 +49,24 @@ def _problem_module(name: str):
     return importlib.import_module(f"pinnfield.problems.{name}")
 
 
-WEIGHTINGS = {"lra": "LRA", "relobralo": "ReLoBRaLo"}
-"""``--weighting`` names: the pf.weighting scheme each builds with its defaults."""
+WEIGHTINGS = {"lra": weighting.LRA, "relobralo": weighting.ReLoBRaLo}
+"""``--weighting`` names: the adaptive scheme each builds with its defaults."""
 
-SAMPLINGS = {"uniform": None, "sobol": None, "rard": "RARD", "r3": "R3"}
-"""``--sampling`` names: a fit() method name (None) or the pf.sampling scheme built with its defaults."""
+SAMPLINGS = {"uniform": None, "sobol": None, "rard": sampling.RARD, "r3": sampling.R3}
+"""``--sampling`` names: a fit() method name (None) or the adaptive scheme built with its defaults."""
 
 
 def _overrides(args, module) -> dict:
-    import pinnfield as pf
-
     overrides = {"progress": not args.quiet}
     for key in ("steps", "lbfgs_steps", "lbfgs_resample_every", "device", "seed"):
         value = getattr(args, key, None)
         if value is not None:
             overrides[key] = value
     if getattr(args, "weighting", None) is not None:
-        overrides["weighting"] = getattr(pf.weighting, WEIGHTINGS[args.weighting])()
+        overrides["weighting"] = WEIGHTINGS[args.weighting]()
     if getattr(args, "sampling", None) is not None:
         scheme = SAMPLINGS[args.sampling]
-        overrides["sampling"] = args.sampling if scheme is None else getattr(pf.sampling, scheme)()
+        overrides["sampling"] = args.sampling if scheme is None else scheme()
     if getattr(args, "data", None) is not None:
         if "data" not in inspect.signature(module.solve).parameters:
             raise DataError(

@@ -330,7 +330,8 @@ class _SineJet(torch.autograd.Function):
                                                                     device=s.device)
         if H is not None:
             for q, quad in enumerate(plan_quads):
-                form = _form(t, quad).mul_(H[q]) if t.shape[1] == s.shape[0] else _form(t, quad) * H[q]
+                form = _form(t, quad)
+                form = form.mul_(H[q]) if form.shape == H[q].shape else form * H[q]
                 grad_value.addcmul_(c, form, value=-1)
                 del form
                 if grad_tangents is not None:
