@@ -2,7 +2,7 @@
 
     python benchmarks/adaptive.py [--steps 1500] [--lbfgs-steps 0] [--lbfgs-rounds 10] [--points N]
                                   [--problems wave1d burgers] [--seeds 0 1 2]
-                                  [--schemes baseline lra relobralo rard r3 causal rard+causal] [--json PATH]
+                                  [--schemes baseline lra relobralo ntk rard r3 causal rard+causal] [--json PATH]
 
 Every run trains the problem's default network (``problem()`` of ``pinnfield.problems.NAME``)
 with fit's defaults (Adam, lr 1e-3, cosine schedule, points redrawn every step) for the
@@ -11,12 +11,14 @@ rounds, each on a new draw of points (``lbfgs_resample_every``: uniform for the 
 the scheme's for a sampling scheme); on the CPU with one thread, one run after another.
 ``--points`` sets the PDE residual's point budget n (default: the problem's).
 ``--seeds`` runs every scheme once per seed (network initialisation and points).
-Weighting schemes adapt during the Adam steps; L-BFGS keeps the last weights.
+Weighting schemes adapt during the Adam steps; through L-BFGS, LRA and ReLoBRaLo keep their
+last weights and NTK sets new ones every round.
 Schemes (``+`` combines them, e.g. ``rard+relobralo``):
 
 - ``baseline``: the constraints' fixed weights, uniform points;
 - ``lra``: ``pf.weighting.LRA()`` (alpha 0.9, every 10 steps);
 - ``relobralo``: ``pf.weighting.ReLoBRaLo()`` (alpha 0.999, T 0.1, rho 0.999);
+- ``ntk``: ``pf.weighting.NTK()`` (every 100 steps and every L-BFGS round, alpha 0.9, 32 points);
 - ``rard``: ``pf.sampling.RARD()`` (k 1, c 1, 4 n candidates) on the PDE residual's points,
   redrawn every :data:`RARD_EVERY` steps;
 - ``r3``: ``pf.sampling.R3()`` on the PDE residual's points;
@@ -56,6 +58,7 @@ PARTS = {
     "baseline": lambda: {},
     "lra": lambda: {"weighting": pf.weighting.LRA()},
     "relobralo": lambda: {"weighting": pf.weighting.ReLoBRaLo()},
+    "ntk": lambda: {"weighting": pf.weighting.NTK()},
     "rard": lambda: {"sampling": pf.sampling.RARD(), "resample_every": RARD_EVERY},
     "r3": lambda: {"sampling": pf.sampling.R3()},
     "causal": lambda: {},
@@ -138,7 +141,7 @@ def main(argv=None) -> int:
     parser.add_argument("--points", type=int, help="points of the PDE residual per draw (default: the problem's)")
     parser.add_argument("--problems", nargs="+", default=["wave1d", "burgers"], choices=sorted(CAUSAL_EPSILON))
     parser.add_argument("--schemes", nargs="+",
-                        default=["baseline", "lra", "relobralo", "rard", "r3", "causal", "rard+relobralo",
+                        default=["baseline", "lra", "relobralo", "ntk", "rard", "r3", "causal", "rard+relobralo",
                                  "rard+causal"],
                         help="schemes, parts joined by '+' (default: every single scheme and two combinations)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="seeds; every scheme runs once per seed (default 0)")

@@ -8,7 +8,8 @@ Cases (one residual term on N points a step, the same points every step):
 Both sides train the same network, 3 hidden layers of 256 sine units and a linear output
 (pinnfield ``Siren(width=256, depth=3)``, DeepXDE ``FNN([d, 256, 256, 256, 1], "sin")``), with
 Adam at a constant learning rate of 1e-3, through their own training loops: ``pf.fit`` with
-each derivative engine (``auto``, the default; ``jet``; nested ``autograd``), and DeepXDE's
+each derivative engine (``auto``, the default; ``jet``; nested ``autograd``; ``compiled``, the
+default engine with ``compile=True``: sine-jet kernels compiled by torch.compile), and DeepXDE's
 ``Model.train`` (PyTorch backend, its reverse-mode ``dde.grad``). A step's time is the interval
 between consecutive steps seen by a callback (``fit(callback=)``, a DeepXDE ``Callback``), so
 set-up is not counted. The engines alternate within every repetition; the table gives medians
@@ -52,7 +53,7 @@ import pinnfield as pf  # noqa: E402
 
 WIDTH, DEPTH, LR = 256, 3, 1e-3
 K = 4 * np.pi
-ENGINES = ("auto", "jet", "autograd", "deepxde")
+ENGINES = ("auto", "jet", "autograd", "compiled", "deepxde")
 
 
 def pinnfield_case(name: str, points: int) -> pf.Problem:
@@ -165,7 +166,8 @@ def runner(engine: str, name: str, points: int, device: str):
             stamps()
 
         pf.fit(problem, steps=steps + 2, lr=LR, schedule="constant", resample_every=10 ** 9, seed=0,
-               device=device, derivatives=engine, progress=False, callback=stamp)
+               device=device, derivatives="auto" if engine == "compiled" else engine,
+               compile=engine == "compiled", progress=False, callback=stamp)
         return stamps.intervals()
 
     return run
@@ -214,6 +216,8 @@ def _measure_memory(engine: str, name: str, points: int, device: str) -> None:
     """Subprocess side: print the peak growth in MiB over the first steps, from the resident set
     (or CUDA allocation) after set-up; no warm-up, so no freed memory is cached before."""
     torch.set_default_device(device)
+    if engine == "compiled":  # compile first (its kernels take any point count), so its memory is not counted
+        runner(engine, name, 64, device)(1)
     run = runner(engine, name, points, device)
     if device.startswith("cuda"):
         torch.cuda.synchronize()
@@ -247,7 +251,7 @@ def main() -> None:
     torch.set_default_device(args.device)
     engines = ENGINES
     if importlib.util.find_spec("deepxde") is None:
-        engines = ENGINES[:2]
+        engines = tuple(e for e in ENGINES if e != "deepxde")
         print("deepxde is not installed (pip install deepxde): timing pinnfield's engines only")
     print(f"one training step, 3 x {WIDTH} sine units, {args.points} points, {args.device}, torch "
           f"{torch.__version__}, {torch.get_num_threads()} threads; median of {args.repeats} x {args.steps} steps")

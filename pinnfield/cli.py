@@ -2,7 +2,7 @@
 
     pinnfield list
     pinnfield run poisson [--steps N] [--lbfgs-steps M] [--lbfgs-resample-every K] [--out DIR] [--device D]
-                          [--seed S] [--data PATH] [--paper] [--weighting lra|relobralo]
+                          [--seed S] [--data PATH] [--paper] [--weighting lra|relobralo|ntk]
                           [--sampling uniform|sobol|rard|r3] [--checkpoint-every K] [--resume DIR]
     pinnfield validate poisson [--out DIR] [--retrain]
 
@@ -49,7 +49,7 @@ def _problem_module(name: str):
     return importlib.import_module(f"pinnfield.problems.{name}")
 
 
-WEIGHTINGS = {"lra": weighting.LRA, "relobralo": weighting.ReLoBRaLo}
+WEIGHTINGS = {"lra": weighting.LRA, "relobralo": weighting.ReLoBRaLo, "ntk": weighting.NTK}
 """``--weighting`` names: the adaptive scheme each builds with its defaults."""
 
 SAMPLINGS = {"uniform": None, "sobol": None, "rard": sampling.RARD, "r3": sampling.R3}
@@ -62,6 +62,8 @@ def _overrides(args, module) -> dict:
         value = getattr(args, key, None)
         if value is not None:
             overrides[key] = value
+    if getattr(args, "compile", False):
+        overrides["compile"] = True
     if getattr(args, "weighting", None) is not None:
         overrides["weighting"] = WEIGHTINGS[args.weighting]()
     if getattr(args, "sampling", None) is not None:
@@ -198,6 +200,9 @@ def _parser() -> argparse.ArgumentParser:
                              help="how points are drawn: uniform, sobol, or adaptive: rard (RAR-D), r3 "
                                   "(default: the problem's)")
         command.add_argument("--device", help="auto, cpu, cuda or cuda:N (default auto)")
+        command.add_argument("--compile", action="store_true",
+                             help="compile the sine layers' derivative kernels with torch.compile (faster steps "
+                                  "after seconds of compiling; for long runs)")
         command.add_argument("--seed", type=int, help="random seed (default 0)")
         command.add_argument("--data", help="data file or folder for data-driven problems")
         command.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -31,6 +31,7 @@ import torch
 import torch.nn.functional as F
 
 from .errors import EquationError
+from .fused import FusedSineJet
 
 __all__ = [
     "DerivativeRequest",
@@ -82,10 +83,12 @@ class DerivativeTable:
 
 @dataclass(frozen=True)
 class JetPlan:
-    """Propagated axes (input columns) and quadratic forms over positions in ``axes``."""
+    """Propagated axes (input columns) and quadratic forms over positions in ``axes``;
+    ``fused``: sine layers run the compiled kernels of :mod:`pinnfield.fused`."""
 
     axes: tuple[int, ...]
     quads: tuple[tuple[tuple[int, int, float], ...], ...]
+    fused: bool = False
 
 
 def _second_order_quad(a: tuple[int, ...]) -> Quad:
@@ -93,7 +96,7 @@ def _second_order_quad(a: tuple[int, ...]) -> Quad:
     return (((nonzero[0], nonzero[1]), 1.0),)
 
 
-def _plan(request: DerivativeRequest, d: int) -> tuple[JetPlan, list[tuple[int, ...]]]:
+def _plan(request: DerivativeRequest, d: int, fused: bool = False) -> tuple[JetPlan, list[tuple[int, ...]]]:
     """Plan the jet; second-order partials become one-term quads appended after the request's."""
     second = sorted(a for a in request.partials if sum(a) == 2)
     quads = list(request.quads) + [_second_order_quad(a) for a in second]
@@ -106,7 +109,7 @@ def _plan(request: DerivativeRequest, d: int) -> tuple[JetPlan, list[tuple[int, 
     planned = tuple(
         tuple((position[i], position[j], float(c)) for (i, j), c in quad) for quad in quads
     )
-    return JetPlan(axes, planned), second
+    return JetPlan(axes, planned, fused), second
 
 
 class Jet:
@@ -220,7 +223,8 @@ class Jet:
             c = torch.cos(self.value)
             return self._with(torch.sin(self.value), c * self.tangents, None)
         quads = self.quads if self.quads is not None else self.value.new_zeros(())
-        s, tangents, quads = _SineJet.apply(self.value, self.tangents, quads, self.plan.quads)
+        function = FusedSineJet if self.plan.fused else _SineJet
+        s, tangents, quads = function.apply(self.value, self.tangents, quads, self.plan.quads)
         return self._with(s, tangents, quads)
 
     def _quadratic_forms(self) -> torch.Tensor:
@@ -416,10 +420,11 @@ def supports_jets(module: torch.nn.Module, request: DerivativeRequest) -> bool:
     return hasattr(module, "forward_jet") and request.max_order <= MAX_JET_ORDER
 
 
-def jet_derivatives(module, x: torch.Tensor, request: DerivativeRequest) -> DerivativeTable:
-    """All requested derivatives of ``module`` at ``x`` (N, d) in one forward jet pass."""
+def jet_derivatives(module, x: torch.Tensor, request: DerivativeRequest, fused: bool = False) -> DerivativeTable:
+    """All requested derivatives of ``module`` at ``x`` (N, d) in one forward jet pass;
+    ``fused``: with the compiled sine-layer kernels (:mod:`pinnfield.fused`)."""
     d = x.shape[1]
-    plan, second = _plan(request, d)
+    plan, second = _plan(request, d, fused)
     out = module.forward_jet(Jet.seed(x, plan))
     n, k = out.value.shape
     table = DerivativeTable()
@@ -499,14 +504,15 @@ def reverse_mode_is_cheaper(module, request: DerivativeRequest) -> bool:
     return getattr(module, "out_dim", len(axes)) < len(axes)
 
 
-def compute_derivatives(module, x, request: DerivativeRequest, engine: str = "auto") -> DerivativeTable:
+def compute_derivatives(module, x, request: DerivativeRequest, engine: str = "auto",
+                        fused: bool = False) -> DerivativeTable:
     """Dispatch to the jet engine or nested autograd (see ``fit(derivatives=...)``); ``"auto"``
     takes jets where the module supports them, except where reverse mode is cheaper
-    (:func:`reverse_mode_is_cheaper`)."""
+    (:func:`reverse_mode_is_cheaper`). ``fused``: jets run the compiled sine-layer kernels."""
     if engine == "autograd" or (engine == "auto" and reverse_mode_is_cheaper(module, request)):
         return autograd_derivatives(module, x, request)
     if supports_jets(module, request):
-        return jet_derivatives(module, x, request)
+        return jet_derivatives(module, x, request, fused)
     if engine == "jet":
         reason = (
             f"derivatives of order {request.max_order} (jets cover orders up to {MAX_JET_ORDER})"

@@ -245,10 +245,11 @@ def _union_request(lowered: list, members: list[int]) -> dict[int, DerivativeReq
     return union
 
 
-def _member_tables(solution, lowered: list, members: list[int], union: dict, points, engine: str) -> dict[int, dict]:
+def _member_tables(solution, lowered: list, members: list[int], union: dict, points, engine: str,
+                   fused: bool = False) -> dict[int, dict]:
     """Derivatives at points (N, d) computed once for ``union``; constraint index -> its view
     (network index -> DerivativeTable, quadratic forms in the order of its own request)."""
-    merged = solution.tables_for(union, points, engine)
+    merged = solution.tables_for(union, points, engine, fused)
     return {
         i: {m: DerivativeTable(merged[m].partials, [merged[m].quads[union[m].quads.index(q)] for q in request.quads])
             for m, request in lowered[i].requests.items()}
@@ -266,12 +267,13 @@ class _SharedTables:
             self.groups.append((members, _union_request(lowered, members)))
         self.lowered = lowered
 
-    def __call__(self, solution, batches, engine: str) -> dict[int, dict]:
+    def __call__(self, solution, batches, engine: str, fused: bool = False) -> dict[int, dict]:
         """Constraint index -> its tables (network index -> DerivativeTable)."""
         out = {}
         for members, union in self.groups:
             if members:
-                out.update(_member_tables(solution, self.lowered, members, union, batches[members[0]][0], engine))
+                out.update(_member_tables(solution, self.lowered, members, union, batches[members[0]][0], engine,
+                                          fused))
         return out
 
 
@@ -309,6 +311,7 @@ def fit(
     device="auto",
     dtype=torch.float32,
     derivatives: str = "auto",
+    compile: bool = False,
     checkpoint: str | None = None,
     checkpoint_every: int = 1000,
     resume: str | None = None,
@@ -325,9 +328,12 @@ def fit(
     (``sampling`` "uniform", "sobol", or a residual-based scheme of :mod:`pinnfield.sampling`:
     ``pf.sampling.RARD(k=1, c=1)``, ``pf.sampling.R3()``). ``weighting``: a dict overriding
     constraint weights by term name, or an adaptive scheme of :mod:`pinnfield.weighting`
-    (``pf.weighting.LRA(alpha=0.9, every=10)``, ``pf.weighting.ReLoBRaLo()``), whose weights are
+    (``pf.weighting.LRA(alpha=0.9, every=10)``, ``pf.weighting.ReLoBRaLo()``,
+    ``pf.weighting.NTK(every=100)``), whose weights are
     recorded in ``history["weight:<term>"]``. ``derivatives``: "jet", "autograd" or "auto" (jets where the field supports them, reverse
-    mode where it is cheaper: see :func:`pinnfield.jets.compute_derivatives`).
+    mode where it is cheaper: see :func:`pinnfield.jets.compute_derivatives`). ``compile``: sine
+    layers' jets run as kernels compiled by torch.compile (:mod:`pinnfield.fused`; the same
+    result to rounding, faster per step after a compilation of seconds at the first step).
     The problem's own networks are not modified: training works on copies re-initialised from
     ``seed``.
 
@@ -363,6 +369,8 @@ def fit(
         raise DataError(f"fit lr must be a positive number; received {lr!r}.")
     if derivatives not in ENGINES:
         raise DataError(f"derivatives={derivatives!r} is not known; expected one of {ENGINES}.")
+    if not isinstance(compile, bool):
+        raise DataError(f"fit compile must be True or False; received {compile!r}.")
     method, scheme = resolve_sampling(sampling)
     checkpoint_every = _check_steps(checkpoint_every, "checkpoint_every", allow_zero=False)
     checkpoint = checkpoint or resume
@@ -403,22 +411,29 @@ def fit(
 
     causal = [_CausalLoss(c, problem.coords) if c.causal else None for c in problem.constraints]
 
-    def term_losses(batches) -> list[torch.Tensor]:
+    def term_residuals(batches) -> list[torch.Tensor | None]:
+        """Each term's residual on its batch; None for a term given as a loss function."""
         values = parameters.values()
+        all_tables = shared_tables(trained, batches, derivatives, compile)
+        return [lowered(Env(points, data, all_tables[i], values)) if isinstance(lowered, LoweredExpression) else None
+                for i, (lowered, (points, data)) in enumerate(zip(problem.lowered, batches))]
+
+    def term_losses(batches) -> list[torch.Tensor]:
         losses = []
-        all_tables = shared_tables(trained, batches, derivatives)
-        for i, (constraint, lowered, (points, data), weighting) in enumerate(
-            zip(problem.constraints, problem.lowered, batches, causal)
+        for i, (constraint, lowered, (points, data), weighting, residual) in enumerate(
+            zip(problem.constraints, problem.lowered, batches, causal, term_residuals(batches))
         ):
-            if not isinstance(lowered, LoweredExpression):
+            if residual is None:
                 losses.append(lowered(fields_by_name, (points, data)))
                 continue
-            tables = all_tables[i]
-            residual = lowered(Env(points, data, tables, values))
             sampler.observe(i, residual)
             pointwise = _POINTWISE[constraint.loss](residual)
             losses.append(torch.mean(pointwise) if weighting is None else weighting(pointwise, points))
         return losses
+
+    def probe(batches):
+        """``probe(m)``: the terms' residuals on the first m points of ``batches``."""
+        return lambda m: term_residuals([_first_points(batch, m) for batch in batches])
 
     def record(step: int, losses: list[torch.Tensor]) -> list[float]:
         """Append this evaluation's losses and, as ``"param:<name>"``, each learned parameter's value."""
@@ -456,6 +471,7 @@ def fit(
             "lbfgs_evaluations": max(len(history["step"]) - steps, 0),
             "wall_seconds": earlier_seconds + time.perf_counter() - started, "device": str(device),
             "dtype": str(dtype).replace("torch.", ""), "seed": int(seed), "derivatives": derivatives,
+            "compile": compile,
             "versions": _versions(),
         }
         return trained
@@ -549,7 +565,7 @@ def fit(
                 batches = sampler.sample()
             optimiser.zero_grad(set_to_none=True)
             losses = term_losses(batches)
-            balance.update(step, losses, variables)
+            balance.update(step, losses, variables, probe(batches))
             floats = record(step, losses)
             with torch.no_grad():
                 torch._foreach_copy_(snapshot, [v.detach() for v in variables])
@@ -567,8 +583,10 @@ def fit(
         while boundary.lbfgs < lbfgs_steps:
             iterations = min(lbfgs_steps - boundary.lbfgs, lbfgs_resample_every or lbfgs_steps)
             boundary.variables = [v.detach().clone() for v in variables]
-            _lbfgs(variables, sampler.sample(), term_losses, record, weights, len(history["step"]),
-                   iterations, bar, snapshot)
+            batches = sampler.sample()
+            balance.refresh(variables, probe(batches))
+            _lbfgs(variables, batches, term_losses, record, weights, len(history["step"]), iterations, bar,
+                   snapshot)
             before = boundary.adam + boundary.lbfgs
             boundary = _Boundary(steps, boundary.lbfgs + iterations, sampler.state(), len(history["step"]),
                                  weighting=balance.state())
@@ -583,6 +601,13 @@ def fit(
             raise
         raise interrupted(boundary) from None
     return finish(boundary)
+
+
+def _first_points(batch: tuple, m: int) -> tuple:
+    """(points, data) of a batch cut to its first m points."""
+    points, data = batch
+    n = len(points)
+    return points[:m], {k: v[:m] if v.ndim and len(v) == n else v for k, v in data.items()}
 
 
 def _setting_name(value) -> str:

@@ -7,10 +7,13 @@ unweighted loss (its mean per-point loss, or its causally weighted mean with :cl
 - ``None``: each constraint's ``weight`` w_i, fixed;
 - a dict ``{term: weight}``: fixed, overriding w_i of the named terms;
 - :class:`LRA`: learning-rate annealing by gradient statistics (Wang, Teng & Perdikaris 2021);
-- :class:`ReLoBRaLo`: relative loss balancing with random lookback (Bischof & Kraus 2021).
+- :class:`ReLoBRaLo`: relative loss balancing with random lookback (Bischof & Kraus 2021);
+- :class:`NTK`: neural tangent kernel trace ratios (Wang, Yu & Perdikaris 2022).
 
 The adaptive schemes start from the weights w_i and change them during the first-order
-(Adam) steps only; an L-BFGS phase keeps the last ones, so its objective stays fixed. With an
+(Adam) steps; an L-BFGS round keeps its objective fixed, so LRA and ReLoBRaLo keep their
+last weights through L-BFGS, and NTK sets new ones at the start of every round (see
+``fit(..., lbfgs_resample_every=k)``). With an
 adaptive scheme, ``solution.history["weight:<term>"]`` holds the lambda_i of every loss
 evaluation, and a checkpoint holds the scheme's state, so a resumed run continues exactly.
 Causal weighting acts inside a term's L_i, so it combines with either scheme.
@@ -25,7 +28,8 @@ import torch
 
 from .errors import DataError
 
-__all__ = ["AbstractWeighting", "LRA", "ReLoBRaLo", "start", "relobralo_step", "lra_estimate"]
+__all__ = ["AbstractWeighting", "LRA", "ReLoBRaLo", "NTK", "start", "relobralo_step", "lra_estimate",
+           "ntk_traces"]
 
 
 def _fraction(value, name: str, where: str, *, closed_low: bool = False) -> float:
@@ -113,6 +117,65 @@ class ReLoBRaLo(AbstractWeighting):
         return _ReLoBRaLoBalance(self, weights, seed)
 
 
+class NTK(AbstractWeighting):
+    """Weights from the traces of the neural tangent kernel (Wang, Yu & Perdikaris 2022).
+
+    The kernel's diagonal block of term i on its points x_1 .. x_n is K_i = J_i J_i^T, J_i the
+    (n, P) Jacobian of the term's residual r_i with respect to all P trainable variables theta.
+    Its trace per point, estimated on the first ``points`` entries of the term's current batch
+    (a uniform draw for uniform sampling) with one exact gradient per entry,
+
+        t_i = (1/m) sum_{p <= m} |d r_i(x_p) / d theta|^2,
+
+    sets lambda_hat_i = (sum_j t_j) / t_i, so that every term's weighted kernel lambda_i K_i has
+    the same trace and no term's error decays much more slowly than the others' under gradient
+    flow. Every ``every`` first-order steps and at the start of every L-BFGS round:
+
+        lambda_i <- alpha lambda_i + (1 - alpha) lambda_hat_i    (lambda_i = lambda_hat_i the first time).
+
+    The lambdas replace the constraints' weights, which hold until the first update: kernel
+    balancing makes hand-set weights and residual scalings irrelevant. A term without a residual
+    (a loss function of its own) or whose residual does not depend on theta keeps its weight
+    and is left out of the sum. Cost per update: one extra forward on m points and m backward
+    passes per term.
+    """
+
+    def __init__(self, every: int = 100, alpha: float = 0.9, points: int = 32):
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise DataError(f"NTK every must be an integer >= 1 (steps between updates); received {every!r}.")
+        if isinstance(points, bool) or not isinstance(points, int) or points < 1:
+            raise DataError(f"NTK points must be an integer >= 1 (residual entries per term whose gradients "
+                            f"estimate the kernel trace); received {points!r}.")
+        self.alpha = _fraction(alpha, "alpha", "NTK", closed_low=True)
+        self.every, self.points = every, points
+
+    def settings(self) -> dict:
+        return {"scheme": "NTK", "every": self.every, "alpha": self.alpha, "points": self.points}
+
+    def start(self, names, weights, seed):
+        return _NTKBalance(self, weights)
+
+
+def ntk_traces(residuals: list, variables: list[torch.Tensor]) -> list[float | None]:
+    """Per term, the mean over the entries of its residual (any shape) of |d r_p / d theta|^2,
+    theta the ``variables``; None for a term given as None or with no dependence on theta."""
+    traces = []
+    for residual in residuals:
+        if residual is None or not residual.requires_grad or residual.numel() == 0:
+            traces.append(None)
+            continue
+        entries = residual.reshape(-1)
+        total = torch.zeros((), dtype=torch.float64, device=residual.device)
+        for p in range(entries.numel()):
+            grads = torch.autograd.grad(entries[p], variables, retain_graph=True, allow_unused=True)
+            for g in grads:
+                if g is not None:
+                    total += torch.sum(g.detach().double() ** 2)
+        trace = float(total) / entries.numel()
+        traces.append(trace if trace > 0 and math.isfinite(trace) else None)
+    return traces
+
+
 def lra_estimate(reference_grads, term_grads) -> float | None:
     """max |g_r| / mean |g_i| over every entry of the gradient lists (None entries are zeros);
     None when either is zero or not finite."""
@@ -146,8 +209,12 @@ class _Balance:
         self.weights = list(weights)
         self.setting = setting
 
-    def update(self, step: int, losses: list[torch.Tensor], variables: list[torch.Tensor]) -> None:
-        pass
+    def update(self, step: int, losses: list[torch.Tensor], variables: list[torch.Tensor], probe) -> None:
+        """After the losses of first-order step ``step``; ``probe(m)`` gives each term's residual
+        on the first m points of the current batch (None for a term without one)."""
+
+    def refresh(self, variables: list[torch.Tensor], probe) -> None:
+        """At the start of an L-BFGS round, on the round's batch."""
 
     def state(self) -> dict | None:
         return None
@@ -163,7 +230,7 @@ class _LRABalance(_Balance):
         super().__init__(weights, {**scheme.settings(), "reference": name, "initial": list(weights)})
         self.scheme, self.reference = scheme, reference
 
-    def update(self, step, losses, variables):
+    def update(self, step, losses, variables, probe):
         if step % self.scheme.every:
             return
         r = self.reference
@@ -196,7 +263,7 @@ class _ReLoBRaLoBalance(_Balance):
         self.lambdas = torch.ones(len(weights), dtype=torch.float64)
         self.initial = self.previous = None
 
-    def update(self, step, losses, variables):
+    def update(self, step, losses, variables, probe):
         values = torch.stack([t.detach().reshape(()) for t in losses]).double().cpu()
         if self.initial is None:
             self.initial = self.previous = values
@@ -219,6 +286,34 @@ class _ReLoBRaLoBalance(_Balance):
         self.weights[:] = state["weights"]
 
 
+class _NTKBalance(_Balance):
+    adaptive = True
+
+    def __init__(self, scheme: NTK, weights):
+        super().__init__(weights, {**scheme.settings(), "initial": list(weights)})
+        self.scheme, self.updated = scheme, False
+
+    def update(self, step, losses, variables, probe):
+        if step % self.scheme.every == 0:
+            self.refresh(variables, probe)
+
+    def refresh(self, variables, probe):
+        traces = ntk_traces(probe(self.scheme.points), variables)
+        total = sum(t for t in traces if t is not None)
+        alpha = self.scheme.alpha if self.updated else 0.0
+        for i, trace in enumerate(traces):
+            if trace is not None:
+                self.weights[i] = alpha * self.weights[i] + (1 - alpha) * total / trace
+        self.updated = self.updated or any(t is not None for t in traces)
+
+    def state(self):
+        return {"weights": list(self.weights), "updated": self.updated}
+
+    def restore(self, state):
+        self.weights[:] = state["weights"]
+        self.updated = state["updated"]
+
+
 def start(weighting, names: list[str], weights: list[float], seed: int) -> _Balance:
     """The weights of one run from fit's ``weighting`` (None, a dict, or a scheme) and the
     constraints' ``weights`` (one per term in ``names``)."""
@@ -227,8 +322,8 @@ def start(weighting, names: list[str], weights: list[float], seed: int) -> _Bala
     if weighting is not None and not isinstance(weighting, dict):
         raise DataError(
             f"weighting={weighting!r} is not known; expected None, a dict {{term: weight}} of fixed "
-            "weights, pf.weighting.LRA(alpha=0.9, every=10) or pf.weighting.ReLoBRaLo(alpha=0.999, "
-            "temperature=0.1, rho=0.999)."
+            "weights, pf.weighting.LRA(alpha=0.9, every=10), pf.weighting.ReLoBRaLo(alpha=0.999, "
+            "temperature=0.1, rho=0.999) or pf.weighting.NTK(every=100, alpha=0.9, points=32)."
         )
     weights = [float(w) for w in weights]
     for name, w in (weighting or {}).items():

@@ -94,6 +94,67 @@ def test_adaptive_weights_enter_the_total_and_stay_fixed_during_lbfgs():
     assert not [k for k in fixed.history if k.startswith("weight:")]
 
 
+def fixed_points_1d():
+    """v'' = f on 5 given points and v = g at x = 0 and 1: every batch is the same points in
+    the same order, so the kernel traces can be recomputed outside fit."""
+    v = sp.Function("v")(x)
+    exact = sp.sin(sp.pi * x) + x
+    inside = pf.Points(np.linspace(0.1, 0.9, 5)[:, None], coords=(x,))
+    ends = pf.Points(np.array([[0.0], [1.0]]), coords=(x,))
+    return v, exact, pf.Problem(
+        fields={v: pf.Siren(1, 1, width=8, depth=2, omega0=3.0, omega_hidden=3.0)},
+        constraints=[pf.Constraint(v.diff(x, 2) - exact.diff(x, 2), on=inside, name="pde"),
+                     pf.Constraint(v - exact, on=ends, weight=7.0, name="ends")],
+    )
+
+
+def test_ntk_weights_are_the_kernel_trace_ratios_of_nested_autograd_jacobians():
+    v, exact, problem = fixed_points_1d()
+    start = pf.fit(problem, steps=0, seed=3, dtype=torch.float64, progress=False).modules[0]
+    solution = pf.fit(problem, steps=1, seed=3, dtype=torch.float64, progress=False,
+                      weighting=pf.weighting.NTK(points=32))
+    theta = list(start.parameters())
+    f = sp.lambdify(x, exact.diff(x, 2))
+    g = sp.lambdify(x, exact)
+
+    def squared_gradient_norm(residual):
+        grads = torch.autograd.grad(residual, theta, allow_unused=True)  # v'' does not see the last bias
+        return sum(float((d**2).sum()) for d in grads if d is not None)
+
+    def second_derivative(x0):
+        point = torch.tensor([[x0]], dtype=torch.float64, requires_grad=True)
+        (first,) = torch.autograd.grad(start(point).sum(), point, create_graph=True)
+        return torch.autograd.grad(first.sum(), point, create_graph=True)[0].sum()
+
+    pde = np.mean([squared_gradient_norm(second_derivative(x0) - f(x0)) for x0 in np.linspace(0.1, 0.9, 5)])
+    ends = np.mean([squared_gradient_norm(start(torch.tensor([[x0]], dtype=torch.float64)).sum() - g(x0))
+                    for x0 in (0.0, 1.0)])
+    assert solution.history["weight:pde"][0] == pytest.approx((pde + ends) / pde, rel=1e-10)
+    assert solution.history["weight:ends"][0] == pytest.approx((pde + ends) / ends, rel=1e-10)
+
+
+def test_ntk_balances_a_badly_scaled_boundary_term_and_lowers_its_error():
+    settings = dict(steps=300, lr=3e-3, seed=0, dtype=torch.float64, progress=False)
+    fixed = pf.fit(badly_scaled_1d(), **settings)
+    ntk = pf.fit(badly_scaled_1d(), weighting=pf.weighting.NTK(every=50, points=8), **settings)
+    boundary, interior = ntk.history["weight:boundary"], ntk.history["weight:interior"]
+    assert min(boundary) > 100 * max(interior)  # the residual's kernel is 1e4 times the boundary's
+    assert len(set(boundary[:50])) == 1 and boundary[50] != boundary[49]  # updated every 50 steps
+    grid = np.linspace(0, 1, 101)[:, None]
+    assert pf.metrics.rel_l2(ntk, "v", grid) < 0.5 * pf.metrics.rel_l2(fixed, "v", grid)
+
+
+def test_ntk_weights_change_at_each_lbfgs_round_and_hold_within_it():
+    solution = pf.fit(small_poisson(), steps=0, lbfgs_steps=8, lbfgs_resample_every=4, progress=False,
+                      dtype=torch.float64, weighting=pf.weighting.NTK(alpha=0.5))
+    weights = solution.history["weight:boundary"]
+    changes = [i for i in range(1, len(weights)) if weights[i] != weights[i - 1]]
+    assert len(changes) == 1 and len(set(weights)) == 2
+    total = np.array(solution.history["weight:interior"]) * solution.history["interior"] + np.array(weights) * \
+        solution.history["boundary"]
+    np.testing.assert_allclose(solution.history["loss"], total, rtol=1e-12)
+
+
 def test_the_loss_figure_draws_weights_dashed_on_a_second_axis():
     from pinnfield.plot import loss_panel, panels_figure
 
@@ -199,6 +260,9 @@ def test_adaptive_sampling_trains_and_is_reproducible():
     (lambda: pf.weighting.LRA(every=0), "LRA every must be an integer >= 1"),
     (lambda: pf.weighting.ReLoBRaLo(temperature=-1), "ReLoBRaLo temperature must be a positive number"),
     (lambda: pf.weighting.ReLoBRaLo(rho=1.5), r"ReLoBRaLo rho must be a number in \[0, 1\]"),
+    (lambda: pf.weighting.NTK(every=0), "NTK every must be an integer >= 1"),
+    (lambda: pf.weighting.NTK(points=0), "NTK points must be an integer >= 1"),
+    (lambda: pf.weighting.NTK(alpha=2), r"NTK alpha must be a number in \[0, 1\]"),
     (lambda: pf.sampling.RARD(k=-1), "RARD k must be a non-negative number"),
     (lambda: pf.sampling.RARD(candidates=0.5), "RARD candidates must be an integer >= 1"),
     (lambda: pf.sampling.R3(terms=[]), "R3 terms must be None"),

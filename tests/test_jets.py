@@ -10,6 +10,7 @@ import torch
 import pinnfield as pf
 from pinnfield.fields import ActivationLayer, Linear, ResidualSineBlock, SineLayer
 from pinnfield.encodings import AbstractEncoding
+from pinnfield import fused
 from pinnfield.jets import (
     _SineJet,
     DerivativeRequest,
@@ -104,6 +105,33 @@ def test_sine_jet_backward_passes_gradcheck(broadcast, curved):
         assert torch.autograd.gradcheck(lambda a, t, q: _SineJet.apply(a, t, q, forms), (value, tangents, quads))
     else:
         assert torch.autograd.gradcheck(lambda a, t: _SineJet.apply(a, t, a.new_zeros(()), forms), (value, tangents))
+
+
+@pytest.mark.parametrize("broadcast", [False, True], ids=["per_point_tangents", "shared_tangents"])
+@pytest.mark.parametrize("curved", [False, True], ids=["flat_input", "curved_input"])
+def test_fused_sine_jet_kernels_pass_gradcheck_and_equal_the_sine_jet(monkeypatch, broadcast, curved):
+    """The kernels that fit(compile=True) compiles, run eagerly here: against finite differences
+    and against the hand-written sine jet."""
+    monkeypatch.setattr(fused, "_failure", ["run the kernels eagerly"])
+    forms = ((((0, 0, 1.0), (1, 1, -4.0), (0, 2, 2.5)), ((2, 2, 1.0), (1, 2, -1.0))))
+    g = torch.Generator().manual_seed(5)
+    value = torch.randn(5, 4, dtype=torch.float64, generator=g, requires_grad=True)
+    tangents = torch.randn(3, 1 if broadcast else 5, 4, dtype=torch.float64, generator=g, requires_grad=True)
+    quads = torch.randn(2, 5, 4, dtype=torch.float64, generator=g, requires_grad=True) if curved else value.new_zeros(())
+    inputs = (value, tangents, quads) if curved else (value, tangents)
+
+    def run(function):
+        return lambda a, t, q=quads: function.apply(a, t, q, forms)
+
+    assert torch.autograd.gradcheck(run(fused.FusedSineJet), inputs)
+    weights = [torch.randn(o.shape, dtype=torch.float64, generator=g) for o in run(_SineJet)(*inputs)]
+    results = []
+    for function in (fused.FusedSineJet, _SineJet):
+        outputs = run(function)(*inputs)
+        loss = sum((w * o).sum() for w, o in zip(weights, outputs))
+        results.append([*outputs, *torch.autograd.grad(loss, inputs)])
+    for a, b in zip(*results):
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
 
 def _layer_to_sympy(layer, h):
     """The sympy expressions of one layer applied to the list of expressions h."""

@@ -385,10 +385,12 @@ def interrupt_adam_update(monkeypatch, call, raise_it=press_ctrl_c):
 RESUMABLE = [{}, {"resample_every": 3, "schedule": "cosine"}, {"lbfgs_steps": 10, "lbfgs_resample_every": 5},
              {"weighting": pf.weighting.LRA(every=3), "sampling": pf.sampling.R3()},
              {"weighting": pf.weighting.ReLoBRaLo(rho=0.5), "sampling": pf.sampling.RARD(candidates=2),
-              "resample_every": 3, "lbfgs_steps": 6, "lbfgs_resample_every": 3}]
+              "resample_every": 3, "lbfgs_steps": 6, "lbfgs_resample_every": 3},
+             {"weighting": pf.weighting.NTK(every=7, points=4), "lbfgs_steps": 6, "lbfgs_resample_every": 3}]
 
 
-@pytest.mark.parametrize("settings", RESUMABLE, ids=["adam", "resample_every=3", "lbfgs", "lra+r3", "relobralo+rard"])
+@pytest.mark.parametrize("settings", RESUMABLE,
+                         ids=["adam", "resample_every=3", "lbfgs", "lra+r3", "relobralo+rard", "ntk+lbfgs"])
 def test_a_run_interrupted_halfway_and_resumed_ends_like_an_uninterrupted_one(tmp_path, monkeypatch, settings):
     problem = small_poisson(n=64)
     settings = dict(steps=80, lr=3e-3, seed=1, dtype=torch.float64, progress=False, **settings)
