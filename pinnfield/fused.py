@@ -25,7 +25,8 @@ __all__ = ["sine_forward", "sine_backward", "FusedSineJet"]
 
 
 def _form(t: torch.Tensor, quad) -> torch.Tensor:
-    """sum_{(i, j, c)} c t_i t_j: (N or 1, W)."""
+    """sum_{(i, j, c)} c t_i t_j: (N or 1, W). Out of place, for the compiler to fuse; the eager
+    sine jet accumulates the same sum in place (:func:`pinnfield.jets._form`)."""
     total = None
     for i, j, coef in quad:
         term = t[i] * t[j] * coef

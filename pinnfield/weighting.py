@@ -41,6 +41,12 @@ def _fraction(value, name: str, where: str, *, closed_low: bool = False) -> floa
     return float(value)
 
 
+def _count(value, name: str, where: str, meaning: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise DataError(f"{where} {name} must be an integer >= 1 ({meaning}); received {value!r}.")
+    return value
+
+
 class AbstractWeighting:
     """An adaptive weighting scheme: options only; :meth:`start` makes its state for one run."""
 
@@ -72,8 +78,7 @@ class LRA(AbstractWeighting):
 
     def __init__(self, alpha: float = 0.9, every: int = 10, reference: str | None = None):
         self.alpha = _fraction(alpha, "alpha", "LRA")
-        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-            raise DataError(f"LRA every must be an integer >= 1 (steps between updates); received {every!r}.")
+        _count(every, "every", "LRA", "steps between updates")
         if reference is not None and not isinstance(reference, str):
             raise DataError(f"LRA reference must be a term name or None; received {reference!r}.")
         self.every, self.reference = every, reference
@@ -141,13 +146,10 @@ class NTK(AbstractWeighting):
     """
 
     def __init__(self, every: int = 100, alpha: float = 0.9, points: int = 32):
-        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-            raise DataError(f"NTK every must be an integer >= 1 (steps between updates); received {every!r}.")
-        if isinstance(points, bool) or not isinstance(points, int) or points < 1:
-            raise DataError(f"NTK points must be an integer >= 1 (residual entries per term whose gradients "
-                            f"estimate the kernel trace); received {points!r}.")
+        self.every = _count(every, "every", "NTK", "steps between updates")
+        self.points = _count(points, "points", "NTK", "residual entries per term whose gradients estimate the "
+                             "kernel trace")
         self.alpha = _fraction(alpha, "alpha", "NTK", closed_low=True)
-        self.every, self.points = every, points
 
     def settings(self) -> dict:
         return {"scheme": "NTK", "every": self.every, "alpha": self.alpha, "points": self.points}
