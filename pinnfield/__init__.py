@@ -4,6 +4,7 @@ Write a PDE as a sympy expression, solve it on SIREN fields with exact Taylor-mo
 derivatives, and validate against analytic and finite-difference references.
 """
 
+from . import distributed as distributed
 from . import metrics as metrics
 from . import sampling as sampling
 from . import shape_metrics as shape_metrics

@@ -4,6 +4,7 @@
     pinnfield run poisson [--steps N] [--lbfgs-steps M] [--lbfgs-resample-every K] [--out DIR] [--device D]
                           [--seed S] [--data PATH] [--paper] [--weighting lra|relobralo|ntk]
                           [--sampling uniform|sobol|rard|r3] [--checkpoint-every K] [--resume DIR]
+                          [--nproc N]
     pinnfield validate poisson [--out DIR] [--retrain]
 
 ``run`` trains with the problem's defaults and writes ``metrics.json``, a figure, the field as
@@ -13,6 +14,10 @@ on Ctrl-C. ``run NAME --resume DIR`` continues the run whose ``checkpoint.pt`` i
 (writing to DIR unless ``--out`` says otherwise), with its steps and seed unless given. ``validate``
 compares the solution in ``--out`` (trained first if there is none) with every reference and
 writes ``validation.png`` and ``validation.json``.
+
+``run NAME --nproc N`` trains on N processes of this machine (torchrun, data-parallel; see
+:mod:`pinnfield.distributed`): rank 0 writes everything, and the evaluation on the report's
+grids is split over the ranks.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ import argparse
 import importlib
 import inspect
 import os
+import signal
+import subprocess
 import sys
 
 from . import sampling, weighting
@@ -129,9 +136,68 @@ def _checkpointing(args, out: str) -> dict:
     return options
 
 
+def _device_count(device: str | None) -> int | None:
+    """The GPUs a run on ``device`` would use one per process; None for a CPU run."""
+    import torch
+
+    if device is not None and not device.startswith("cuda") and device != "auto":
+        return None
+    if not torch.cuda.is_available():
+        if device is not None and device.startswith("cuda"):
+            raise DataError(f"--device {device} asks for CUDA, which this machine does not have; use --device cpu.")
+        return None
+    return torch.cuda.device_count()
+
+
+def _without_nproc(argv: list[str]) -> list[str]:
+    """The command line less its ``--nproc N`` (the processes know their number from torchrun)."""
+    out, skip = [], False
+    for item in argv:
+        if skip:
+            skip = False
+        elif item == "--nproc":
+            skip = True
+        elif not item.startswith("--nproc="):
+            out.append(item)
+    return out
+
+
+def _launch(args, argv: list[str]) -> int:
+    """``run --nproc N``: the same command on N processes started by torchrun on this machine."""
+    if args.nproc < 1:
+        raise DataError(f"--nproc must be >= 1; received {args.nproc}.")
+    _problem_module(args.problem)
+    gpus = _device_count(args.device)
+    if gpus is not None and args.nproc > gpus:
+        raise DataError(
+            f"--nproc {args.nproc} asks for more processes than this machine's {gpus} GPU(s); each "
+            f"process trains on a GPU of its own. Pass --nproc {gpus} or fewer, or --device cpu."
+        )
+    environment = dict(os.environ)
+    if gpus is None and "OMP_NUM_THREADS" not in environment:
+        environment["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // args.nproc))
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={args.nproc}",
+               "--module", "pinnfield.cli", *_without_nproc(argv)]
+    interrupted = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: interrupted.append(signum))
+    try:  # torchrun passes Ctrl-C on to the processes, which stop and say where the checkpoint is
+        code = subprocess.call(command, env=environment)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if interrupted:
+        return 130
+    if code:
+        print(f"pinnfield: error: a process of 'pinnfield run {args.problem} --nproc {args.nproc}' failed "
+              f"(exit code {code}) and the others were stopped; its error is above.", file=sys.stderr)
+    return code
+
+
 def _run(args) -> int:
+    from pinnfield import distributed
     from pinnfield.validation.report import write_report
 
+    if args.nproc is not None and args.nproc != 1 and not distributed.launched():
+        return _launch(args, args.argv)
     module = _problem_module(args.problem)
     out = args.out or args.resume or os.path.join("runs", args.problem)
     overrides = {**_overrides(args, module), **_checkpointing(args, out)}
@@ -140,12 +206,17 @@ def _run(args) -> int:
     except KeyboardInterrupt:
         if "checkpoint" not in overrides or not os.path.isfile(overrides["checkpoint"]):
             raise
+        ranks = f" --nproc {distributed.world_size()}" if distributed.world_size() > 1 else ""
         raise KeyboardInterrupt(
             f"the training state is in {overrides['checkpoint']}; continue with "
-            f"'pinnfield run {args.problem} --resume {out}'"
+            f"'pinnfield run {args.problem} --resume {out}{ranks}'"
         ) from None
-    solution.save(os.path.join(out, "solution.pt"))
-    results, written = write_report(module, solution, out, args.problem, validation=False, data=args.data)
+    if not distributed.is_main():
+        distributed.serve_evaluations(solution)
+        return 0
+    with distributed.sharing(solution):
+        solution.save(os.path.join(out, "solution.pt"))
+        results, written = write_report(module, solution, out, args.problem, validation=False, data=args.data)
     print(f"pinnfield run {args.problem}: {out}")
     checkpoints = [overrides["checkpoint"]] if os.path.isfile(overrides.get("checkpoint", "")) else []
     _print_summary(results, written + [os.path.join(out, "solution.pt")] + checkpoints)
@@ -216,19 +287,26 @@ def _parser() -> argparse.ArgumentParser:
                                       f"{CHECKPOINT_EVERY}; 0: none)")
             command.add_argument("--resume", metavar="DIR",
                                  help=f"continue the run whose {CHECKPOINT} is in DIR (its --out folder)")
+            command.add_argument("--nproc", type=int, metavar="N",
+                                 help="train on N processes of this machine (torchrun; one per GPU on CUDA)")
         command.set_defaults(handler=handler)
     return parser
 
 
 def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = _parser().parse_args(argv)
+    args.argv = argv
     try:
         return args.handler(args)
     except PinnfieldError as error:
         print(f"pinnfield: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as interrupt:
-        print("pinnfield: interrupted" + (f"; {interrupt}" if str(interrupt) else ""), file=sys.stderr)
+        from pinnfield import distributed
+
+        if distributed.is_main():
+            print("pinnfield: interrupted" + (f"; {interrupt}" if str(interrupt) else ""), file=sys.stderr)
         return 130
 
 

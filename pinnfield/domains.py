@@ -222,8 +222,8 @@ class _Source:
         if k == 0:
             return lambda m: torch.zeros(m, 0, dtype=torch.float64)
         if self.method == "uniform":
-            return lambda m: torch.rand(m, k, generator=self.generator, dtype=torch.float64)
-        seed = int(torch.randint(0, 2**62, (1,), generator=self.generator))
+            return lambda m: torch.rand(m, k, generator=self.generator, dtype=torch.float64, device="cpu")
+        seed = int(torch.randint(0, 2**62, (1,), generator=self.generator, device="cpu"))
         engine = qmc.Sobol(k, scramble=True, seed=seed)
 
         def draw(m: int) -> torch.Tensor:
@@ -235,7 +235,7 @@ class _Source:
 
     def permutation(self, m: int) -> torch.Tensor:
         """A random permutation of ``range(m)``."""
-        return torch.randperm(m, generator=self.generator)
+        return torch.randperm(m, generator=self.generator, device="cpu")
 
 
 def _allocate(m: int, weights: np.ndarray) -> list[int]:
@@ -1227,5 +1227,5 @@ class Points(AbstractRegion):
         if n is None or n >= len(self):
             index = torch.arange(len(self))
         else:
-            index = torch.randperm(len(self), generator=generator)[:n]
+            index = torch.randperm(len(self), generator=generator, device="cpu")[:n]
         return Batch(self.points[index].to(dtype), {k: v[index].to(dtype) for k, v in self.values.items()})

@@ -94,7 +94,7 @@ class FourierFeatures(AbstractEncoding):
 
     def _frequencies(self, in_dim: int) -> torch.Tensor:
         generator = torch.Generator().manual_seed(self.seed)
-        g = torch.randn(self.m, in_dim, generator=generator, dtype=torch.float64)
+        g = torch.randn(self.m, in_dim, generator=generator, dtype=torch.float64, device="cpu")
         return (2 * math.pi * self.sigma * g).float()
 
     def config(self) -> dict:

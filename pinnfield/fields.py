@@ -138,7 +138,11 @@ class ResidualSineBlock(nn.Module):
 
 
 def _uniform_(tensor: torch.Tensor, bound: float, generator) -> None:
-    tensor.uniform_(-bound, bound, generator=generator)
+    """Fill ``tensor`` with U(-bound, bound) drawn on the CPU by ``generator`` (the same values
+    whatever the tensor's device)."""
+    with torch.no_grad():
+        tensor.copy_(torch.empty(tensor.shape, dtype=tensor.dtype, device="cpu").uniform_(-bound, bound,
+                                                                                         generator=generator))
 
 
 class Siren(AbstractField):

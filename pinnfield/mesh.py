@@ -818,7 +818,7 @@ class Mesh:
         near = torch.zeros(0, 3, dtype=torch.float64)
         if n_near:
             near, _ = self.surface._draw(n_near, source)
-            near = near + sigma * torch.randn(n_near, 3, generator=generator, dtype=torch.float64)
+            near = near + sigma * torch.randn(n_near, 3, generator=generator, dtype=torch.float64, device="cpu")
         far, _ = self.space._draw(n_points - n_near, source) if n_points > n_near else (near[:0], {})
         points = torch.cat([near, far]).numpy()
         inside, distance = self._signed(points)

@@ -254,6 +254,8 @@ class Solution(_FieldSet):
         self.history: dict[str, list] = history or {}
         self.info: dict = dict(info or {})
         self.derivatives = derivatives
+        self.evaluator = None
+        """Set by :func:`pinnfield.distributed.sharing`: ``evaluate`` then splits its points over the ranks."""
 
     @property
     def device(self) -> torch.device:
@@ -267,10 +269,20 @@ class Solution(_FieldSet):
         """Evaluate a field (``"u"``) or any sympy expression of fields at points.
 
         ``points``: (N, d) array whose columns follow ``self.coords``. Returns (N,) float64.
-        Evaluated in chunks of ``chunk`` points so memory stays bounded for any N.
+        Evaluated in chunks of ``chunk`` points so memory stays bounded for any N; inside
+        :func:`pinnfield.distributed.sharing`, split over the ranks of the process group.
         """
         lowered = self.lower(expr, "Solution.evaluate")
         points = self._check_points(points)
+        if self.evaluator is not None:
+            return self.evaluator(expr, points, chunk)
+        return self._evaluate_lowered(lowered, points, chunk)
+
+    def evaluate_here(self, expr, points: np.ndarray, chunk: int = 65536) -> np.ndarray:
+        """:meth:`evaluate` in this process alone, on checked points (N, d) -> (N,) float64."""
+        return self._evaluate_lowered(self.lower(expr, "Solution.evaluate"), points, chunk)
+
+    def _evaluate_lowered(self, lowered, points: np.ndarray, chunk: int) -> np.ndarray:
         out = np.empty(points.shape[0])
         params = {
             name: torch.tensor(v, dtype=self.dtype, device=self.device)

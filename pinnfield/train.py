@@ -16,6 +16,7 @@ import dataclasses
 import functools
 import math
 import time
+import warnings
 from typing import Callable
 
 import numpy as np
@@ -23,8 +24,10 @@ import sympy as sp
 import torch
 from tqdm.auto import tqdm
 
+from . import distributed as parallel
 from .checkpoints import (check_problem, check_settings, problem_signature, read_training_state, sigint_deferred,
                           write_checkpoint)
+from .domains import Batch, Points
 from .errors import DataError, TrainingError
 from .fields import AbstractField
 from .jets import ENGINES, DerivativeRequest, DerivativeTable
@@ -113,7 +116,7 @@ class _Parameters:
                 low, high = p.bounds
                 fraction = (start - low) / (high - low)
                 start = math.log(fraction / (1 - fraction))
-            self.raw[name] = torch.tensor(start, device=device, dtype=dtype, requires_grad=True)
+            self.raw[name] = torch.nn.Parameter(torch.tensor(start, device=device, dtype=dtype))
 
     def values(self) -> dict[str, torch.Tensor]:
         out = {}
@@ -134,20 +137,37 @@ class _Sampler:
     group holding a term it adapts draws through the scheme's population, with
     ``errors(members, points, data) -> (N,)`` the summed |residual| of those terms at new points
     (RAR-D) and :meth:`observe` the residuals of the last training evaluation (R3).
+
+    On rank r of a distributed run (``context``), a group draws its share of the points from a
+    stream of rank r, and a point set taken whole is split into shards (see
+    :mod:`pinnfield.distributed`); ``scales[i]`` = W n_ri / n_i is the factor that makes the
+    ranks' mean of constraint i's loss the loss on the whole batch (1 in one process).
     """
 
-    def __init__(self, constraints, seed: int, method: str, device, dtype, scheme=None, names=None, errors=None):
-        seeds = np.random.SeedSequence(seed).spawn(len(constraints))
-        self.generators = [
-            torch.Generator().manual_seed(int(s.generate_state(1, dtype=np.uint64)[0] % (2**63)))
-            for s in seeds
-        ]
-        self.constraints = constraints
+    def __init__(self, constraints, seed: int, method: str, device, dtype, scheme=None, names=None, errors=None,
+                 context: parallel.Context = parallel.SINGLE):
+        self.constraints, self.context, self.seed = constraints, context, seed
+        self.reseed(0)
         self.method, self.device, self.dtype = method, device, dtype
         keys: dict = {}
         for i, c in enumerate(constraints):
             keys.setdefault((id(c.on), c.n), []).append(i)
         self.groups: list[list[int]] = list(keys.values())
+        self.whole = [isinstance(self.constraints[g[0]].on, Points) and (
+            self.constraints[g[0]].n is None or self.constraints[g[0]].n >= len(self.constraints[g[0]].on))
+            for g in self.groups]
+        self.local, self.scales = [], [1.0] * len(constraints)
+        for g, group in enumerate(self.groups):
+            c = constraints[group[0]]
+            total = len(c.on) if self.whole[g] else c.n
+            self.local.append(parallel.share(total, context))
+            if self.local[-1] == 0:
+                raise DataError(
+                    f"The term '{names[group[0]] if names else c.name}' draws {total} point(s) per step, fewer "
+                    f"than the {context.world} ranks; raise its n to at least {context.world}, or use fewer ranks."
+                )
+            for i in group:
+                self.scales[i] = context.world * self.local[-1] / total
         self.before = [g.get_state() for g in self.generators]
         self.drawn = False
         adapted = scheme.adapted(constraints, list(names)) if scheme is not None else set()
@@ -159,6 +179,27 @@ class _Sampler:
         self.observed: dict[int, torch.Tensor] = {}
         self.after: dict[int, torch.Tensor] = {}
 
+    def reseed(self, start: int) -> None:
+        """New sampling streams from the run's seed: the single-process ones, or on several ranks
+        this rank's streams for a run (re)started after ``start`` steps."""
+        if self.context.world == 1:
+            seeds = np.random.SeedSequence(self.seed).spawn(len(self.constraints))
+        else:
+            seeds = [self.context.stream(self.seed, i, start) for i in range(len(self.constraints))]
+        self.generators = [
+            torch.Generator().manual_seed(int(s.generate_state(1, dtype=np.uint64)[0] % (2**63)))
+            for s in seeds
+        ]
+
+    def _uniform(self, g: int) -> Batch:
+        """Group g's points, drawn without adaptation: this rank's share or shard."""
+        c, generator = self.constraints[self.groups[g][0]], self.generators[self.groups[g][0]]
+        if not self.whole[g]:
+            return c.on.sample(self.local[g], generator, method=self.method)
+        batch = c.on.sample(c.n, generator, method=self.method)
+        part = parallel.shard(len(batch), self.context)
+        return Batch(batch.points[part], {k: v[part] for k, v in batch.data.items()})
+
     def observe(self, i: int, residual: torch.Tensor) -> None:
         """Keep |residual| (N,) of constraint i on the current batch, if its group is adapted."""
         if i in self.watched:
@@ -168,7 +209,7 @@ class _Sampler:
         group = self.groups[g]
         c, generator = self.constraints[group[0]], self.generators[group[0]]
         if g not in self.populations:
-            return c.on.sample(c.n, generator, method=self.method)
+            return self._uniform(g)
         members = self.members[g]
 
         def evaluate(batch) -> torch.Tensor:
@@ -178,7 +219,7 @@ class _Sampler:
 
         seen = [self.observed.pop(i) for i in members if i in self.observed]
         observed = sum(seen).double().cpu() if len(seen) == len(members) else None
-        batch = self.populations[g].draw(c.on, c.n, generator, evaluate, observed)
+        batch = self.populations[g].draw(c.on, self.local[g], generator, evaluate, observed)
         self.after[g] = generator.get_state()
         return batch
 
@@ -224,8 +265,7 @@ class _Sampler:
         batches: list = [None] * len(self.constraints)
         for g, group in enumerate(self.groups):
             if g not in self.populations:
-                self._install(batches, group, self.constraints[group[0]].on.sample(
-                    self.constraints[group[0]].n, self.generators[group[0]], method=self.method))
+                self._install(batches, group, self._uniform(g))
                 continue
             saved = state["adaptive"][g]
             self.populations[g].restore(saved["population"])
@@ -312,6 +352,7 @@ def fit(
     dtype=torch.float32,
     derivatives: str = "auto",
     compile: bool = False,
+    distributed: bool | None = None,
     checkpoint: str | None = None,
     checkpoint_every: int = 1000,
     resume: str | None = None,
@@ -336,6 +377,12 @@ def fit(
     result to rounding, faster per step after a compilation of seconds at the first step).
     The problem's own networks are not modified: training works on copies re-initialised from
     ``seed``.
+
+    ``distributed``: data-parallel training over the ranks of a torch.distributed process group
+    (DistributedDataParallel; see :mod:`pinnfield.distributed`): each rank draws its share of
+    every batch, gradients and statistics are averaged over the ranks, only rank 0 writes
+    checkpoints and shows progress, and every rank returns the same solution. None (default):
+    on when the process was started by torchrun with more than one rank.
 
     ``checkpoint``: a path the whole training state (weights, parameters, optimiser and schedule
     state, sampling streams, history, settings; see :mod:`pinnfield.checkpoints`) is written to,
@@ -376,11 +423,13 @@ def fit(
     checkpoint = checkpoint or resume
     factor = _choose(schedule, SCHEDULES, "schedule")
     optimizer_class = _choose(optimizer, _OPTIMIZERS, "optimizer")
-    device, dtype = resolve_device(device), _resolve_dtype(dtype)
+    dtype = _resolve_dtype(dtype)
+    context, device = parallel.start(distributed, resolve_device(device))
 
     names = [c.name for c in problem.constraints]
     names = [n if names.count(n) == 1 else f"{n}{i}" for i, n in enumerate(names)]
     balance = start_weighting(weighting, names, [c.weight for c in problem.constraints], seed)
+    balance.average = context.mean
     weights = balance.weights
     settings = {
         "steps": steps, "lbfgs_steps": lbfgs_steps, "lr": float(lr), "optimizer": _setting_name(optimizer),
@@ -402,7 +451,7 @@ def fit(
     parameters = _Parameters(problem.parameters, device, dtype)
     variables = [p for m in modules for p in m.parameters()] + list(parameters.raw.values())
     sampler = _Sampler(problem.constraints, seed, method, device, dtype, scheme, names,
-                       _point_errors(trained, problem.lowered, parameters, derivatives))
+                       _point_errors(trained, problem.lowered, parameters, derivatives), context)
     shared_tables = _SharedTables(list(problem.lowered), sampler.groups)
     history: dict[str, list] = {"step": [], "loss": [], **{n: [] for n in names}}
     if balance.adaptive:
@@ -429,7 +478,11 @@ def fit(
             sampler.observe(i, residual)
             pointwise = _POINTWISE[constraint.loss](residual)
             losses.append(torch.mean(pointwise) if weighting is None else weighting(pointwise, points))
+        if context.world > 1:
+            losses = [scale * loss for scale, loss in zip(sampler.scales, losses)]
         return losses
+
+    objective = parallel.data_parallel(modules, list(parameters.raw.values()), term_losses, context, device)
 
     def probe(batches):
         """``probe(m)``: the terms' residuals on the first m points of ``batches``."""
@@ -438,7 +491,9 @@ def fit(
     def record(step: int, losses: list[torch.Tensor]) -> list[float]:
         """Append this evaluation's losses and, as ``"param:<name>"``, each learned parameter's value."""
         learned = parameters.values()
-        row = torch.stack([t.detach() for t in losses] + [v.detach().reshape(()) for v in learned.values()])
+        row = context.mean(torch.stack([t.detach().reshape(()) for t in losses]))
+        if learned:
+            row = torch.cat([row, torch.stack([v.detach().reshape(()) for v in learned.values()]).to(row)])
         row = row.double().cpu().tolist()
         floats = row[:len(losses)]
         total = sum(w * v for w, v in zip(weights, floats))
@@ -471,23 +526,30 @@ def fit(
             "lbfgs_evaluations": max(len(history["step"]) - steps, 0),
             "wall_seconds": earlier_seconds + time.perf_counter() - started, "device": str(device),
             "dtype": str(dtype).replace("torch.", ""), "seed": int(seed), "derivatives": derivatives,
-            "compile": compile,
+            "compile": compile, "world_size": context.world,
             "versions": _versions(),
         }
         return trained
 
-    def training_state(at: _Boundary) -> dict:
+    def training_state(at: _Boundary, samplers: list[dict]) -> dict:
         return {
             "settings": settings, "problem": signature, "adam_steps": at.adam, "lbfgs_steps": at.lbfgs,
+            "world_size": context.world,
             "modules": [{k: v.detach().cpu() for k, v in m.state_dict().items()} for m in modules],
             "parameters": {n: v.detach().cpu() for n, v in parameters.raw.items()},
             "optimizer": optimiser.state_dict(), "scheduler": scheduler.state_dict(),
-            "sampler": at.sampler, "weighting": at.weighting, "history": history,
+            "sampler": samplers[0] if context.world == 1 else {"ranks": samplers}, "weighting": at.weighting,
+            "history": history,
             "wall_seconds": earlier_seconds + time.perf_counter() - started,
         }
 
     def save(at: _Boundary) -> None:
-        write_checkpoint(checkpoint, solution_at(at.adam + at.lbfgs), training_state(at))
+        """Rank 0 writes the checkpoint, with every rank's sampling state (all ranks call this)."""
+        samplers = context.gather(_on_cpu(at.sampler))
+        if context.main:
+            write_checkpoint(checkpoint, solution_at(at.adam + at.lbfgs), training_state(at, samplers))
+        context.barrier()
+        saved.append(at.adam + at.lbfgs)
 
     def save_if_due(before: int, at: _Boundary) -> None:
         after = at.adam + at.lbfgs
@@ -508,15 +570,33 @@ def fit(
             for group in optimiser.param_groups:
                 group["lr"] = group["initial_lr"] * factor(scheduler.last_epoch, steps)
         for key, values in state["history"].items():
-            history[key][:] = values
-        batches = sampler.restore(state["sampler"])
+            history.setdefault(key, [])[:] = values
+        batches = restore_sampler(state)
         balance.restore(state.get("weighting"))
         return _Boundary(state["adam_steps"], state["lbfgs_steps"], sampler.state(), len(history["step"]),
                          weighting=balance.state()), batches
 
+    def restore_sampler(state: dict) -> list | None:
+        """The sampling streams (this rank's) and current batch of the checkpoint ``state``; on
+        another number of ranks, new streams and a new batch."""
+        world = state.get("world_size", 1)
+        saved_state = state["sampler"]
+        if world == context.world:
+            return sampler.restore(saved_state if world == 1 else saved_state["ranks"][context.rank])
+        if context.main:
+            warnings.warn(
+                f"Resuming {resume!r}, written by {world} rank(s), on {context.world}: training continues "
+                "from its state with new sampling streams, so the run is not a step-for-step "
+                "continuation of the original.", stacklevel=3)
+        sampler.reseed(state["adam_steps"] + state["lbfgs_steps"])
+        first = saved_state if world == 1 else saved_state["ranks"][0]
+        return sampler.sample() if first["drawn"] else None
+
     def stop_requested(at: _Boundary) -> bool:
+        if callback is None:
+            return False
         done = at.adam + at.lbfgs
-        return callback is not None and bool(callback(done, solution_at(done)))
+        return context.any(bool(callback(done, solution_at(done))))
 
     def finish(at: _Boundary) -> Solution:
         bar.close()
@@ -540,6 +620,12 @@ def fit(
 
     def interrupted(at: _Boundary) -> KeyboardInterrupt:
         bar.close()
+        if context.world > 1:
+            last = f"the checkpoint of step {saved[-1]} is in {checkpoint!r}" if saved else "no checkpoint was written"
+            return KeyboardInterrupt(
+                f"Training interrupted after {at.adam + at.lbfgs} of {steps + lbfgs_steps} steps on rank "
+                f"{context.rank}; {last} (ranks write checkpoints together, every checkpoint_every steps)."
+            )
         with torch.no_grad():
             for v, kept in zip(variables, at.variables or ()):
                 v.copy_(kept)
@@ -553,18 +639,20 @@ def fit(
         )
 
     boundary, batches = _Boundary(0, 0, sampler.state(), 0, weighting=balance.state()), None
+    saved: list[int] = []
     if resume:
         state = read_training_state(resume)
         boundary, batches = restore(state)
         earlier_seconds = float(state["wall_seconds"])
-    bar = tqdm(total=steps + lbfgs_steps, initial=boundary.adam + boundary.lbfgs, disable=not progress,
+    bar = tqdm(total=steps + lbfgs_steps, initial=boundary.adam + boundary.lbfgs,
+               disable=not (progress and context.main),
                desc="fit", dynamic_ncols=True)
     try:
         for step in range(boundary.adam, steps):
             if step % resample_every == 0:
                 batches = sampler.sample()
             optimiser.zero_grad(set_to_none=True)
-            losses = term_losses(batches)
+            losses = objective(batches)
             balance.update(step, losses, variables, probe(batches))
             floats = record(step, losses)
             with torch.no_grad():
@@ -585,8 +673,8 @@ def fit(
             boundary.variables = [v.detach().clone() for v in variables]
             batches = sampler.sample()
             balance.refresh(variables, probe(batches))
-            _lbfgs(variables, batches, term_losses, record, weights, len(history["step"]), iterations, bar,
-                   snapshot)
+            _lbfgs(variables, batches, objective, record, weights, len(history["step"]), iterations, bar,
+                   snapshot, context.mean)
             before = boundary.adam + boundary.lbfgs
             boundary = _Boundary(steps, boundary.lbfgs + iterations, sampler.state(), len(history["step"]),
                                  weighting=balance.state())
@@ -601,6 +689,17 @@ def fit(
             raise
         raise interrupted(boundary) from None
     return finish(boundary)
+
+
+def _on_cpu(value):
+    """``value`` with every tensor in its nested dicts, lists and tuples moved to the CPU."""
+    if isinstance(value, torch.Tensor):
+        return value.cpu()
+    if isinstance(value, dict):
+        return {k: _on_cpu(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_on_cpu(v) for v in value)
+    return value
 
 
 def _first_points(batch: tuple, m: int) -> tuple:
@@ -704,8 +803,9 @@ class _NonFinite(Exception):
         self.step, self.term = step, term
 
 
-def _lbfgs(variables, batches, term_losses, record, weights, start, iterations, bar, snapshot):
-    """L-BFGS with a strong Wolfe line search on a fixed batch; one history row per evaluation."""
+def _lbfgs(variables, batches, term_losses, record, weights, start, iterations, bar, snapshot, average):
+    """L-BFGS with a strong Wolfe line search on a fixed batch; one history row per evaluation.
+    ``average``: the mean over the ranks, so that every rank's line search sees the whole loss."""
     optimiser = torch.optim.LBFGS(
         variables, lr=1.0, max_iter=iterations, max_eval=int(iterations * 1.25) + 1,
         history_size=50, tolerance_grad=1e-12, tolerance_change=1e-15,
@@ -724,6 +824,6 @@ def _lbfgs(variables, batches, term_losses, record, weights, start, iterations, 
         total.backward()
         if evaluations[0] <= iterations:
             bar.update(1)
-        return total
+        return average(total.detach())
 
     optimiser.step(closure)

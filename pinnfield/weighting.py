@@ -201,11 +201,21 @@ def relobralo_step(lambdas: torch.Tensor, losses: torch.Tensor, previous: torch.
     return alpha * (rho * lambdas + (1 - rho) * balance(initial)) + (1 - alpha) * balance(previous)
 
 
+def _same(tensor: torch.Tensor) -> torch.Tensor:
+    return tensor
+
+
 class _Balance:
     """The weights of one run: ``weights`` (a list updated in place), :meth:`update` each
-    first-order step, :meth:`state` / :meth:`restore` for checkpoints."""
+    first-order step, :meth:`state` / :meth:`restore` for checkpoints.
+
+    ``average(tensor)``: the mean over the ranks of a distributed run (see
+    :mod:`pinnfield.distributed`), applied to the statistics a scheme computes from its rank's
+    batch (gradients, losses, kernel traces) so that every rank sets the same weights.
+    """
 
     adaptive = False
+    average = staticmethod(_same)
 
     def __init__(self, weights: list[float], setting):
         self.weights = list(weights)
@@ -238,14 +248,18 @@ class _LRABalance(_Balance):
         r = self.reference
         if not losses[r].requires_grad:
             return
-        grads = torch.autograd.grad(self.weights[r] * losses[r], variables, retain_graph=True, allow_unused=True)
+        grads = self._gradients(self.weights[r] * losses[r], variables)
         alpha = self.scheme.alpha
         for i, loss in enumerate(losses):
             if i == r or not loss.requires_grad:
                 continue
-            estimate = lra_estimate(grads, torch.autograd.grad(loss, variables, retain_graph=True, allow_unused=True))
+            estimate = lra_estimate(grads, self._gradients(loss, variables))
             if estimate is not None:
                 self.weights[i] = (1 - alpha) * self.weights[i] + alpha * estimate
+
+    def _gradients(self, loss, variables) -> list:
+        grads = torch.autograd.grad(loss, variables, retain_graph=True, allow_unused=True)
+        return [None if g is None else self.average(g) for g in grads]
 
     def state(self):
         return {"weights": list(self.weights)}
@@ -266,12 +280,12 @@ class _ReLoBRaLoBalance(_Balance):
         self.initial = self.previous = None
 
     def update(self, step, losses, variables, probe):
-        values = torch.stack([t.detach().reshape(()) for t in losses]).double().cpu()
+        values = self.average(torch.stack([t.detach().reshape(()) for t in losses])).double().cpu()
         if self.initial is None:
             self.initial = self.previous = values
         else:
             s = self.scheme
-            rho = float(torch.rand((), generator=self.generator, dtype=torch.float64) < s.rho)
+            rho = float(torch.rand((), generator=self.generator, dtype=torch.float64, device="cpu") < s.rho)
             self.lambdas = relobralo_step(self.lambdas, values, self.previous, self.initial, s.alpha,
                                           s.temperature, rho)
             self.previous = values
@@ -301,6 +315,7 @@ class _NTKBalance(_Balance):
 
     def refresh(self, variables, probe):
         traces = ntk_traces(probe(self.scheme.points), variables)
+        traces = [None if t is None else float(self.average(torch.tensor(t, dtype=torch.float64))) for t in traces]
         total = sum(t for t in traces if t is not None)
         alpha = self.scheme.alpha if self.updated else 0.0
         for i, trace in enumerate(traces):

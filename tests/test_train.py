@@ -464,6 +464,25 @@ def test_a_finished_run_can_be_resumed_to_train_longer(tmp_path):
     torch.testing.assert_close(weights_of(longer), weights_of(whole), rtol=1e-6, atol=0)
 
 
+def test_a_run_that_learns_a_parameter_resumes_with_its_value_and_trajectory(tmp_path):
+    """The history of a learned parameter (``param:<name>``) is restored with the rest."""
+    k = pf.Parameter("k", init=0.5, bounds=(0.0, 3.0))
+    square = pf.Box((0, 0), (1, 1), coords=(x, y))
+    problem = pf.Problem(
+        fields={u: pf.Siren(2, 1, width=16, depth=2)},
+        constraints=[pf.Constraint(pf.lap(u, (x, y)) + k * u, on=square.interior, n=32),
+                     pf.Constraint(u - U_EXACT, on=square.boundary, n=16)])
+    path = str(tmp_path / "checkpoint.pt")
+    settings = dict(lr=1e-2, schedule="constant", dtype=torch.float64, progress=False)
+    pf.fit(problem, steps=5, checkpoint=path, **settings)
+    resumed = pf.fit(problem, steps=10, resume=path, **settings)
+    whole = pf.fit(problem, steps=10, **settings)
+    assert resumed.parameters["k"] == pytest.approx(whole.parameters["k"], rel=1e-12)
+    assert resumed.parameters["k"] != pytest.approx(0.5, rel=1e-3)
+    np.testing.assert_allclose(resumed.history["param:k"], whole.history["param:k"], rtol=1e-12, atol=0)
+    assert len(resumed.history["param:k"]) == 10
+
+
 def test_resuming_with_other_settings_another_problem_or_no_checkpoint_is_refused(tmp_path):
     path = str(tmp_path / "checkpoint.pt")
     pf.fit(small_poisson(n=32), steps=4, checkpoint=path, progress=False)
