@@ -34,7 +34,9 @@ class Causal:
     w_i = exp(-epsilon sum_{k<i} L_k), the weights held constant in the gradient. Later slabs
     count only once the residual in the earlier ones is small; once every slab is solved all
     w_i are 1 and the loss is the plain mean again. ``epsilon`` sets how small "small" is:
-    about 1/epsilon summed over the earlier slabs.
+    about 1/epsilon summed over the earlier slabs. First-order steps recompute the w_i at
+    every step; an L-BFGS round holds those of its batch at its start (see
+    ``fit(lbfgs_resample_every=)``), so that its line search minimises one fixed objective.
     """
 
     def __init__(self, along, chunks: int = 32, epsilon: float = 1.0):

@@ -484,6 +484,14 @@ def fit(
 
     objective = parallel.data_parallel(modules, list(parameters.raw.values()), term_losses, context, device)
 
+    def freeze_causal(batches) -> None:
+        """Fix the causal slab weights of the terms that have them on ``batches`` (an L-BFGS round's)."""
+        if any(causal):
+            for weighting, constraint, residual, (points, _) in zip(causal, problem.constraints,
+                                                                    term_residuals(batches), batches):
+                if weighting is not None and residual is not None:
+                    weighting.freeze(_POINTWISE[constraint.loss](residual.detach()), points)
+
     def probe(batches):
         """``probe(m)``: the terms' residuals on the first m points of ``batches``."""
         return lambda m: term_residuals([_first_points(batch, m) for batch in batches])
@@ -673,6 +681,7 @@ def fit(
             boundary.variables = [v.detach().clone() for v in variables]
             batches = sampler.sample()
             balance.refresh(variables, probe(batches))
+            freeze_causal(batches)
             _lbfgs(variables, batches, objective, record, weights, len(history["step"]), iterations, bar,
                    snapshot, context.mean)
             before = boundary.adam + boundary.lbfgs
@@ -786,15 +795,29 @@ class _CausalLoss:
             low, high = float(values.min()), float(values.max())
         self.start, self.span = low, max(high - low, 1e-12)
         self.chunks, self.epsilon = settings.chunks, settings.epsilon
+        self.frozen: torch.Tensor | None = None
 
-    def __call__(self, pointwise: torch.Tensor, points: torch.Tensor) -> torch.Tensor:
+    def _slab_losses(self, pointwise: torch.Tensor, points: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(chunks,) mean per-point loss of each slab and (chunks,) whether it holds points."""
         slab = ((self.along(points).detach() - self.start) / self.span * self.chunks).long().clamp(0, self.chunks - 1)
         sums = torch.zeros(self.chunks, dtype=pointwise.dtype, device=pointwise.device).index_add(0, slab, pointwise)
         counts = torch.bincount(slab, minlength=self.chunks).to(pointwise.dtype)
-        slab_losses = sums / counts.clamp(min=1)
+        return sums / counts.clamp(min=1), counts > 0
+
+    def _weights(self, slab_losses: torch.Tensor, filled: torch.Tensor) -> torch.Tensor:
         earlier = torch.cumsum(slab_losses.detach(), 0) - slab_losses.detach()
-        weights = torch.exp(-self.epsilon * earlier) * (counts > 0)
-        return torch.sum(weights * slab_losses) / torch.clamp(torch.sum(counts > 0), min=1)
+        return torch.exp(-self.epsilon * earlier) * filled
+
+    def __call__(self, pointwise: torch.Tensor, points: torch.Tensor) -> torch.Tensor:
+        slab_losses, filled = self._slab_losses(pointwise, points)
+        weights = self._weights(slab_losses, filled) if self.frozen is None else self.frozen
+        return torch.sum(weights * slab_losses) / torch.clamp(torch.sum(filled), min=1)
+
+    def freeze(self, pointwise: torch.Tensor, points: torch.Tensor) -> None:
+        """Hold the slab weights of this batch fixed until the next freeze: for an L-BFGS round,
+        whose line search would otherwise lower the loss by letting the early slabs' losses grow
+        and so switching the later slabs off."""
+        self.frozen = self._weights(*self._slab_losses(pointwise.detach(), points))
 
 
 class _NonFinite(Exception):

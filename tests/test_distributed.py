@@ -192,3 +192,16 @@ def test_run_with_nproc_writes_one_report_and_resumes_on_one_process(tmp_path):
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["world_size"] == 1 and metrics["steps"] == 40
     assert len(pf.Solution.load(str(out / "solution.pt")).history["loss"]) == 40
+
+
+@pytest.mark.slow
+def test_poisson_on_two_processes_reaches_the_single_process_target(tmp_path):
+    """``pinnfield run poisson --nproc 2`` with the problem's defaults: rel L2 <= 1e-3 against the
+    exact solution and the FD reference, the target of the one-process run (tests/test_cli.py)."""
+    out = tmp_path / "poisson"
+    done = subprocess.run([sys.executable, "-m", "pinnfield.cli", "run", "poisson", "--nproc", "2", "--quiet",
+                           "--checkpoint-every", "0", "--out", str(out)], capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-4000:]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["world_size"] == 2 and metrics["steps"] == 2000
+    assert metrics["rel_l2_exact"] <= 1e-3 and metrics["rel_l2_fd"] <= 1e-3
