@@ -290,16 +290,14 @@ _STOP = "stop"
 
 def _evaluate_share(solution, expr, points: np.ndarray, chunk: int, context: Context) -> np.ndarray | None:
     """This rank's rows of ``solution.evaluate(expr, points)``, gathered; the whole (N,) on rank 0."""
-    part = shard(points.shape[0], context)
-    values = torch.from_numpy(solution.evaluate_here(expr, points[part], chunk)).to(context.device)
-    longest = share(points.shape[0], Context(context.world, 0))
-    padded = torch.zeros(longest, dtype=values.dtype, device=context.device)
-    padded[:len(values)] = values
+    sizes = [share(points.shape[0], Context(context.world, r)) for r in range(context.world)]
+    values = solution.evaluate_here(expr, points[shard(points.shape[0], context)], chunk)
+    padded = torch.zeros(sizes[0], dtype=torch.float64, device=context.device)  # all_gather takes equal sizes
+    padded[:len(values)] = torch.from_numpy(values)
     pieces = [torch.empty_like(padded) for _ in range(context.world)]
     dist.all_gather(pieces, padded)
     if not context.main:
         return None
-    sizes = [share(points.shape[0], Context(context.world, r)) for r in range(context.world)]
     return torch.cat([p[:s] for p, s in zip(pieces, sizes)]).cpu().numpy()
 
 

@@ -153,13 +153,11 @@ class _Sampler:
         for i, c in enumerate(constraints):
             keys.setdefault((id(c.on), c.n), []).append(i)
         self.groups: list[list[int]] = list(keys.values())
-        self.whole = [isinstance(self.constraints[g[0]].on, Points) and (
-            self.constraints[g[0]].n is None or self.constraints[g[0]].n >= len(self.constraints[g[0]].on))
-            for g in self.groups]
-        self.local, self.scales = [], [1.0] * len(constraints)
-        for g, group in enumerate(self.groups):
+        self.whole, self.local, self.scales = [], [], [1.0] * len(constraints)
+        for group in self.groups:
             c = constraints[group[0]]
-            total = len(c.on) if self.whole[g] else c.n
+            self.whole.append(isinstance(c.on, Points) and (c.n is None or c.n >= len(c.on)))
+            total = len(c.on) if self.whole[-1] else c.n
             self.local.append(parallel.share(total, context))
             if self.local[-1] == 0:
                 raise DataError(
