@@ -212,6 +212,10 @@ class _Source:
     ``stream(k)`` returns ``draw(m) -> (m, k)`` float64 tensor. ``"uniform"``: i.i.d. numbers from
     ``torch.rand``. ``"sobol"``: one scrambled Sobol sequence per stream, its seed drawn from the
     generator; successive ``draw`` calls continue the sequence (top-ups of rejection samplers).
+    Each draw's rows come in a random order: the i-th points of two scrambled Sobol sequences
+    share their digit structure, so two streams read in lock-step (the space and the time of a
+    space-time region) would put all points near one diagonal. Permuted, they pair at random,
+    each stream keeping its own even spread.
     """
 
     def __init__(self, generator: torch.Generator, method: str):
@@ -229,7 +233,8 @@ class _Source:
         def draw(m: int) -> torch.Tensor:
             with warnings.catch_warnings():  # n need not be a power of 2 here
                 warnings.filterwarnings("ignore", message=".*balance properties.*")
-                return torch.from_numpy(engine.random(m))
+                rows = torch.from_numpy(engine.random(m))
+            return rows[self.permutation(m)]
 
         return draw
 

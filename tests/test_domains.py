@@ -428,6 +428,22 @@ def test_sobol_is_more_even_than_uniform():
     assert (BOX - HOLE).contains(p).all()
 
 
+def test_sobol_space_time_points_pair_space_and_time_at_random():
+    """Space and time come from two Sobol streams. Read in lock-step, two scrambled Sobol
+    sequences put every point near the diagonal x + t = 1 (12 of 16 cells empty); paired at
+    random, every cell of a 4 x 4 grid over (x, t) holds about n / 16 points."""
+    slab = D.Interval(0, 1, x) * D.TimeInterval(0, 1, t)
+    for seed in range(4):
+        p = slab.interior.sample(2048, gen(seed), method="sobol").points.numpy()
+        counts, _, _ = np.histogram2d(p[:, 0], p[:, 1], bins=4, range=[[0, 1], [0, 1]])
+        assert counts.min() > 0.6 * 128 and counts.max() < 1.4 * 128, counts
+    walls = (BOX * D.TimeInterval(0, 1, t)).boundary.sample(4096, gen(), method="sobol")
+    normals = torch.stack([walls.data["n_x"], walls.data["n_y"]], dim=1)
+    for face in ((1, 0), (-1, 0), (0, 1), (0, -1)):
+        on_face = (normals == torch.tensor(face, dtype=normals.dtype)).all(dim=1)
+        assert abs(walls.points[on_face, 2].mean().item() - 0.5) < 0.05
+
+
 def test_generator_state_advances():
     g = gen(3)
     a = BOX.interior.sample(10, g).points
