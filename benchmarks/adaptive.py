@@ -22,7 +22,9 @@ Schemes (``+`` combines them, e.g. ``rard+relobralo``):
 - ``rard``: ``pf.sampling.RARD()`` (k 1, c 1, 4 n candidates) on the PDE residual's points,
   redrawn every :data:`RARD_EVERY` steps;
 - ``r3``: ``pf.sampling.R3()`` on the PDE residual's points;
-- ``causal``: the problem's ``causal_epsilon`` option (:data:`CAUSAL_EPSILON`).
+- ``causal``: the problem's ``causal_epsilon`` option (:data:`CAUSAL_EPSILON`);
+- ``interior10``: not adaptive: the fixed weight of the PDE residual (the term ``interior``)
+  raised from 1 to 10, to compare the adaptive schemes with a hand-set balance.
 
 Printed: a markdown table of the final relative L2 error on the problem's evaluation grid
 against its exact solution (wave1d) or Cole-Hopf reference (burgers), per seed and its
@@ -62,6 +64,7 @@ PARTS = {
     "rard": lambda: {"sampling": pf.sampling.RARD(), "resample_every": RARD_EVERY},
     "r3": lambda: {"sampling": pf.sampling.R3()},
     "causal": lambda: {},
+    "interior10": lambda: {"weighting": {"interior": 10.0}},
 }
 
 
