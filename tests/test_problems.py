@@ -36,7 +36,7 @@ def test_short_run_lowers_the_loss_and_stays_finite(name):
 @pytest.mark.parametrize("name", PDES)
 def test_protocol(name):
     module = ready(name)
-    assert set(module.DEFAULTS) <= {"steps", "lr", "lbfgs_steps", "schedule", "seed", "sampling", "derivatives"}
+    assert set(module.DEFAULTS) <= {"steps", "lr", "lbfgs_steps", "schedule", "seed", "sampling", "derivatives", "weighting"}
     axes = module.evaluation_axes()
     assert all(np.ndim(a) == 1 and len(a) >= 2 for a in axes)
     assert name in REGISTRY and REGISTRY[name]
