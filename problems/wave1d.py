@@ -23,8 +23,8 @@ TIME = t
 DEFAULTS = dict(steps=0, lbfgs_steps=5000, seed=0, sampling="uniform", weighting={"interior": 10.0})
 """fit() settings measured to reach rel L2 <= 1e-2 on the 2-core CPU: L-BFGS alone on one fixed
 set of points (Adam first, resampled, stalled at rel L2 0.7 to 1 in our measurements), with the
-residual weighted 10 instead of its problem() weight 1: rel L2 4.4e-4 and 5.0e-4 (seeds 0 and 1, one thread)
-against 2.0e-3 and 2.3e-3, in 1.3 times the time."""
+residual weighted 10 instead of its problem() weight 1: rel L2 4.4e-4 and 5.0e-4 (seeds 0 and
+1, one thread) against 2.0e-3 and 2.3e-3, in 1.3 times the time."""
 
 GRID = (101, 101)
 """Evaluation grid in (x, t), boundary included."""
