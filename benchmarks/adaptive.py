@@ -12,13 +12,15 @@ the scheme's for a sampling scheme); on the CPU with one thread, one run after a
 ``--points`` sets the PDE residual's point budget n (default: the problem's).
 ``--seeds`` runs every scheme once per seed (network initialisation and points).
 Weighting schemes adapt during the Adam steps; through L-BFGS, LRA and ReLoBRaLo keep their
-last weights and NTK sets new ones every round.
+last weights and NTK and HeldOut set new ones every round.
 Schemes (``+`` combines them, e.g. ``rard+relobralo``):
 
 - ``baseline``: the constraints' fixed weights, uniform points;
 - ``lra``: ``pf.weighting.LRA()`` (alpha 0.9, every 10 steps);
 - ``relobralo``: ``pf.weighting.ReLoBRaLo()`` (alpha 0.999, T 0.1, rho 0.999);
 - ``ntk``: ``pf.weighting.NTK()`` (every 100 steps and every L-BFGS round, alpha 0.9, 32 points);
+- ``heldout``: ``pf.weighting.HeldOut()`` (at the start of every L-BFGS round; the Adam steps
+  keep the constraints' weights);
 - ``rard``: ``pf.sampling.RARD()`` (k 1, c 1, 4 n candidates) on the PDE residual's points,
   redrawn every :data:`RARD_EVERY` steps;
 - ``r3``: ``pf.sampling.R3()`` on the PDE residual's points;
@@ -61,6 +63,7 @@ PARTS = {
     "lra": lambda: {"weighting": pf.weighting.LRA()},
     "relobralo": lambda: {"weighting": pf.weighting.ReLoBRaLo()},
     "ntk": lambda: {"weighting": pf.weighting.NTK()},
+    "heldout": lambda: {"weighting": pf.weighting.HeldOut()},
     "rard": lambda: {"sampling": pf.sampling.RARD(), "resample_every": RARD_EVERY},
     "r3": lambda: {"sampling": pf.sampling.R3()},
     "causal": lambda: {},

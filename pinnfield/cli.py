@@ -2,7 +2,7 @@
 
     pinnfield list
     pinnfield run poisson [--steps N] [--lbfgs-steps M] [--lbfgs-resample-every K] [--out DIR] [--device D]
-                          [--seed S] [--data PATH] [--paper] [--weighting lra|relobralo|ntk]
+                          [--seed S] [--data PATH] [--paper] [--weighting lra|relobralo|ntk|heldout]
                           [--sampling uniform|sobol|rard|r3] [--checkpoint-every K] [--resume DIR]
                           [--nproc N]
     pinnfield validate poisson [--out DIR] [--retrain]
@@ -56,7 +56,7 @@ def _problem_module(name: str):
     return importlib.import_module(f"pinnfield.problems.{name}")
 
 
-WEIGHTINGS = {"lra": weighting.LRA, "relobralo": weighting.ReLoBRaLo, "ntk": weighting.NTK}
+WEIGHTINGS = {"lra": weighting.LRA, "relobralo": weighting.ReLoBRaLo, "ntk": weighting.NTK, "heldout": weighting.HeldOut}
 """``--weighting`` names: the adaptive scheme each builds with its defaults."""
 
 SAMPLINGS = {"uniform": None, "sobol": None, "rard": sampling.RARD, "r3": sampling.R3}
@@ -266,7 +266,8 @@ def _parser() -> argparse.ArgumentParser:
                              help="L-BFGS in rounds of K iterations, each on a new draw of points "
                                   "(default: the problem's)")
         command.add_argument("--weighting", choices=sorted(WEIGHTINGS),
-                             help="adaptive loss weights during the Adam steps (default: the constraints' weights)")
+                             help="adaptive loss weights: lra, relobralo (Adam steps), ntk (Adam steps and "
+                                  "L-BFGS rounds), heldout (L-BFGS rounds) (default: the problem's)")
         command.add_argument("--sampling", choices=list(SAMPLINGS),
                              help="how points are drawn: uniform, sobol, or adaptive: rard (RAR-D), r3 "
                                   "(default: the problem's)")

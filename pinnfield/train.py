@@ -368,7 +368,7 @@ def fit(
     ``pf.sampling.RARD(k=1, c=1)``, ``pf.sampling.R3()``). ``weighting``: a dict overriding
     constraint weights by term name, or an adaptive scheme of :mod:`pinnfield.weighting`
     (``pf.weighting.LRA(alpha=0.9, every=10)``, ``pf.weighting.ReLoBRaLo()``,
-    ``pf.weighting.NTK(every=100)``), whose weights are
+    ``pf.weighting.NTK(every=100)``, ``pf.weighting.HeldOut()`` between L-BFGS rounds), whose weights are
     recorded in ``history["weight:<term>"]``. ``derivatives``: "jet", "autograd" or "auto" (jets where the field supports them, reverse
     mode where it is cheaper: see :func:`pinnfield.jets.compute_derivatives`). ``compile``: sine
     layers' jets run as kernels compiled by torch.compile (:mod:`pinnfield.fused`; the same
@@ -491,7 +491,7 @@ def fit(
                     weighting.freeze(_POINTWISE[constraint.loss](residual.detach()), points)
 
     def probe(batches):
-        """``probe(m)``: the terms' residuals on the first m points of ``batches``."""
+        """``probe(m)``: the terms' residuals on the first m points of ``batches`` (all: m None)."""
         return lambda m: term_residuals([_first_points(batch, m) for batch in batches])
 
     def record(step: int, losses: list[torch.Tensor]) -> list[float]:
@@ -682,6 +682,7 @@ def fit(
             freeze_causal(batches)
             _lbfgs(variables, batches, objective, record, weights, len(history["step"]), iterations, bar,
                    snapshot, context.mean)
+            balance.settle(probe(batches))
             before = boundary.adam + boundary.lbfgs
             boundary = _Boundary(steps, boundary.lbfgs + iterations, sampler.state(), len(history["step"]),
                                  weighting=balance.state())

@@ -8,11 +8,13 @@ unweighted loss (its mean per-point loss, or its causally weighted mean with :cl
 - a dict ``{term: weight}``: fixed, overriding w_i of the named terms;
 - :class:`LRA`: learning-rate annealing by gradient statistics (Wang, Teng & Perdikaris 2021);
 - :class:`ReLoBRaLo`: relative loss balancing with random lookback (Bischof & Kraus 2021);
-- :class:`NTK`: neural tangent kernel trace ratios (Wang, Yu & Perdikaris 2022).
+- :class:`NTK`: neural tangent kernel trace ratios (Wang, Yu & Perdikaris 2022);
+- :class:`HeldOut`: each term's loss on a fresh batch over its loss on the batch it was just
+  trained on, between L-BFGS rounds.
 
 The adaptive schemes start from the weights w_i and change them during the first-order
 (Adam) steps; an L-BFGS round keeps its objective fixed, so LRA and ReLoBRaLo keep their
-last weights through L-BFGS, and NTK sets new ones at the start of every round (see
+last weights through L-BFGS, and NTK and HeldOut set new ones at the start of every round (see
 ``fit(..., lbfgs_resample_every=k)``). With an
 adaptive scheme, ``solution.history["weight:<term>"]`` holds the lambda_i of every loss
 evaluation, and a checkpoint holds the scheme's state, so a resumed run continues exactly.
@@ -28,8 +30,8 @@ import torch
 
 from .errors import DataError
 
-__all__ = ["AbstractWeighting", "LRA", "ReLoBRaLo", "NTK", "start", "relobralo_step", "lra_estimate",
-           "ntk_traces"]
+__all__ = ["AbstractWeighting", "LRA", "ReLoBRaLo", "NTK", "HeldOut", "start", "relobralo_step", "lra_estimate",
+           "ntk_traces", "held_out_weights"]
 
 
 def _fraction(value, name: str, where: str, *, closed_low: bool = False) -> float:
@@ -158,6 +160,44 @@ class NTK(AbstractWeighting):
         return _NTKBalance(self, weights)
 
 
+class HeldOut(AbstractWeighting):
+    """Weights from each term's generalisation gap between L-BFGS rounds.
+
+    An L-BFGS round fits its batch almost exactly, so a term's loss on the batch can fall far
+    below its loss over the domain, more for a term whose points are sparse (a space-time
+    residual) than for a dense one (a boundary line). The next round's batch is fresh: the
+    fields have not been trained on it. With s_i the mean square residual of term i on round
+    k's batch at the end of round k, f_i that on round k+1's batch at its start, and
+    g_i = f_i / s_i, round k+1 uses
+
+        lambda_i = w_i g_i / (g_1 ... g_m)^(1/m)
+
+    over the m terms with a residual (:func:`held_out_weights`), so that its batch objective
+    sum lambda_i L_i weighs each term as its loss over the domain would, as far as round k's
+    gap predicts round k+1's. The first round, first-order steps, and terms without a residual
+    (a loss function of their own) use w_i. Cost: one residual evaluation (no backward) of each
+    batch at the end of its round. Use it with rounds: ``fit(..., lbfgs_resample_every=k)``.
+    """
+
+    def settings(self) -> dict:
+        return {"scheme": "HeldOut"}
+
+    def start(self, names, weights, seed):
+        return _HeldOutBalance(self, weights)
+
+
+def held_out_weights(base: list[float], trained: list[float | None], fresh: list[float | None]) -> list[float]:
+    """HeldOut's weights: w_i g_i / geometric mean of the g_j, g_i = fresh_i / trained_i over
+    the terms with both mean squares positive and finite; the others keep w_i."""
+    gaps = [f / t if t is not None and f is not None and 0 < t < math.inf and 0 < f < math.inf else None
+            for t, f in zip(trained, fresh)]
+    known = [g for g in gaps if g is not None]
+    if not known:
+        return list(base)
+    mean = math.exp(sum(math.log(g) for g in known) / len(known))
+    return [w if g is None else w * g / mean for w, g in zip(base, gaps)]
+
+
 def ntk_traces(residuals: list, variables: list[torch.Tensor]) -> list[float | None]:
     """Per term, the mean over the entries of its residual (any shape) of |d r_p / d theta|^2,
     theta the ``variables``; None for a term given as None or with no dependence on theta."""
@@ -227,6 +267,9 @@ class _Balance:
 
     def refresh(self, variables: list[torch.Tensor], probe) -> None:
         """At the start of an L-BFGS round, on the round's batch."""
+
+    def settle(self, probe) -> None:
+        """At the end of an L-BFGS round, on the round's batch."""
 
     def state(self) -> dict | None:
         return None
@@ -331,6 +374,33 @@ class _NTKBalance(_Balance):
         self.updated = state["updated"]
 
 
+class _HeldOutBalance(_Balance):
+    adaptive = True
+
+    def __init__(self, scheme: HeldOut, weights):
+        super().__init__(weights, {**scheme.settings(), "initial": list(weights)})
+        self.base = list(weights)
+        self.trained = None
+
+    def _mean_squares(self, probe) -> list[float | None]:
+        squares = [None if r is None else self.average((r.detach().abs().double() ** 2).mean()) for r in probe(None)]
+        return [None if q is None else float(q) for q in squares]
+
+    def settle(self, probe):
+        self.trained = self._mean_squares(probe)
+
+    def refresh(self, variables, probe):
+        if self.trained is not None:
+            self.weights[:] = held_out_weights(self.base, self.trained, self._mean_squares(probe))
+
+    def state(self):
+        return {"weights": list(self.weights), "trained": self.trained}
+
+    def restore(self, state):
+        self.weights[:] = state["weights"]
+        self.trained = state["trained"]
+
+
 def start(weighting, names: list[str], weights: list[float], seed: int) -> _Balance:
     """The weights of one run from fit's ``weighting`` (None, a dict, or a scheme) and the
     constraints' ``weights`` (one per term in ``names``)."""
@@ -340,7 +410,8 @@ def start(weighting, names: list[str], weights: list[float], seed: int) -> _Bala
         raise DataError(
             f"weighting={weighting!r} is not known; expected None, a dict {{term: weight}} of fixed "
             "weights, pf.weighting.LRA(alpha=0.9, every=10), pf.weighting.ReLoBRaLo(alpha=0.999, "
-            "temperature=0.1, rho=0.999) or pf.weighting.NTK(every=100, alpha=0.9, points=32)."
+            "temperature=0.1, rho=0.999), pf.weighting.NTK(every=100, alpha=0.9, points=32) or "
+            "pf.weighting.HeldOut()."
         )
     weights = [float(w) for w in weights]
     for name, w in (weighting or {}).items():

@@ -1,5 +1,7 @@
 """Adaptive loss weights (pf.weighting) and residual-based sampling (pf.sampling)."""
 
+import math
+
 import numpy as np
 import pytest
 import sympy as sp
@@ -8,7 +10,7 @@ import torch
 import pinnfield as pf
 from pinnfield.equations import poisson
 from pinnfield.train import _Sampler
-from pinnfield.weighting import relobralo_step
+from pinnfield.weighting import held_out_weights, relobralo_step
 
 x, y, t = sp.symbols("x y t")
 u = sp.Function("u")(x, y)
@@ -142,6 +144,48 @@ def test_ntk_balances_a_badly_scaled_boundary_term_and_lowers_its_error():
     assert len(set(boundary[:50])) == 1 and boundary[50] != boundary[49]  # updated every 50 steps
     grid = np.linspace(0, 1, 101)[:, None]
     assert pf.metrics.rel_l2(ntk, "v", grid) < 0.5 * pf.metrics.rel_l2(fixed, "v", grid)
+
+
+def test_held_out_weights_scale_each_term_by_its_gap_over_the_geometric_mean():
+    weights = held_out_weights([1.0, 10.0, 2.0, 3.0], [1e-6, 1e-8, None, 0.0], [1e-3, 2e-8, 5.0, 1.0])
+    mean = math.sqrt(1000 * 2)  # gaps 1000 and 2; no residual, and an exact fit, keep w_i
+    assert weights == pytest.approx([1000 / mean, 10 * 2 / mean, 2.0, 3.0], rel=1e-12)
+    assert held_out_weights([1.0, 4.0], [None, None], [1.0, 1.0]) == [1.0, 4.0]
+
+
+def test_held_out_weights_raise_the_term_that_fits_its_batch_but_not_fresh_points():
+    """16 interior points per round, which a Siren of width 16 fits, and a boundary it fits
+    as well on fresh points: from the second round on, the interior weighs more against the
+    boundary than the constraints' 1 : 10. Weights hold within a round, and the history's loss
+    is the weighted sum of its terms."""
+    solution = pf.fit(small_poisson(n=16), steps=0, lbfgs_steps=30, lbfgs_resample_every=10, progress=False,
+                      dtype=torch.float64, weighting=pf.weighting.HeldOut())
+    interior = np.array(solution.history["weight:interior"])
+    boundary = np.array(solution.history["weight:boundary"])
+    assert (interior[0], boundary[0]) == (1.0, 10.0)
+    changes = [i for i in range(1, len(interior)) if (interior[i], boundary[i]) != (interior[i - 1], boundary[i - 1])]
+    assert len(changes) == 2
+    assert interior[changes[0]] / boundary[changes[0]] > 1.0 / 10.0
+    total = interior * solution.history["interior"] + boundary * solution.history["boundary"]
+    np.testing.assert_allclose(solution.history["loss"], total, rtol=1e-12)
+
+
+def test_held_out_weights_stay_put_when_every_round_trains_on_the_same_points():
+    """The same points in every round: the fresh batch is the trained one, every gap is 1."""
+    rng = np.random.default_rng(0)
+    inside = pf.Points(rng.random((32, 2)), coords=(x, y))
+    edge = pf.Box((0, 0), (1, 1), coords=(x, y)).boundary
+    f = poisson.source(U_EXACT, (x, y))
+    problem = pf.Problem(
+        fields={u: pf.Siren(2, 1, width=16, depth=2, omega0=3.0, omega_hidden=3.0)},
+        constraints=[pf.Constraint(poisson.residual(u, f, (x, y)), on=inside, name="interior"),
+                     pf.Constraint(u - U_EXACT, on=pf.Points(edge.sample(32, torch.Generator().manual_seed(0)).points
+                                                             .numpy(), coords=(x, y)), weight=10.0, name="boundary")],
+    )
+    solution = pf.fit(problem, steps=0, lbfgs_steps=12, lbfgs_resample_every=4, progress=False,
+                      dtype=torch.float64, weighting=pf.weighting.HeldOut())
+    assert set(solution.history["weight:interior"]) == {1.0}
+    assert set(solution.history["weight:boundary"]) == {10.0}
 
 
 def test_ntk_weights_change_at_each_lbfgs_round_and_hold_within_it():

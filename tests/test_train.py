@@ -450,9 +450,11 @@ def test_a_run_interrupted_halfway_and_resumed_ends_like_an_uninterrupted_one(tm
     assert sorted(os.listdir(tmp_path)) == ["checkpoint.pt"]
 
 
-def test_an_interrupt_inside_an_lbfgs_round_resumes_from_the_start_of_that_round(tmp_path, monkeypatch):
+@pytest.mark.parametrize("weighting", [None, pf.weighting.HeldOut()], ids=["fixed", "heldout"])
+def test_an_interrupt_inside_an_lbfgs_round_resumes_from_the_start_of_that_round(tmp_path, monkeypatch, weighting):
     problem = small_poisson(n=64)
-    settings = dict(steps=10, lbfgs_steps=20, lbfgs_resample_every=5, dtype=torch.float64, progress=False)
+    settings = dict(steps=10, lbfgs_steps=20, lbfgs_resample_every=5, dtype=torch.float64, progress=False,
+                    weighting=weighting)
     whole = pf.fit(problem, **settings)
     original, evaluations = torch.optim.LBFGS.step, []
 
