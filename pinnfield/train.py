@@ -34,6 +34,7 @@ from .jets import ENGINES, DerivativeRequest, DerivativeTable
 from .lower import Env, LoweredExpression
 from .problem import Problem, Solution
 from .sampling import resolve as resolve_sampling
+from .weighting import HeldOut
 from .weighting import start as start_weighting
 
 __all__ = ["fit", "resolve_device", "SCHEDULES"]
@@ -417,6 +418,12 @@ def fit(
     if not isinstance(compile, bool):
         raise DataError(f"fit compile must be True or False; received {compile!r}.")
     method, scheme = resolve_sampling(sampling)
+    rounds = -(-lbfgs_steps // (lbfgs_resample_every or max(lbfgs_steps, 1)))
+    if isinstance(weighting, HeldOut) and rounds < 2:
+        warnings.warn(
+            f"weighting=HeldOut() sets the weights between L-BFGS rounds, and this run has {rounds}, so it "
+            "keeps the constraints' weights. Pass lbfgs_steps=N with lbfgs_resample_every=k < N "
+            "(pinnfield run: --lbfgs-steps N --lbfgs-resample-every k).", stacklevel=2)
     checkpoint_every = _check_steps(checkpoint_every, "checkpoint_every", allow_zero=False)
     checkpoint = checkpoint or resume
     factor = _choose(schedule, SCHEDULES, "schedule")

@@ -188,6 +188,13 @@ def test_held_out_weights_stay_put_when_every_round_trains_on_the_same_points():
     assert set(solution.history["weight:boundary"]) == {10.0}
 
 
+@pytest.mark.parametrize("settings, rounds", [(dict(steps=2), 0), (dict(steps=0, lbfgs_steps=3), 1),
+                                             (dict(steps=0, lbfgs_steps=3, lbfgs_resample_every=3), 1)])
+def test_held_out_weights_without_lbfgs_rounds_warn_that_they_do_nothing(settings, rounds):
+    with pytest.warns(UserWarning, match=rf"between L-BFGS rounds, and this run has {rounds}, so it keeps"):
+        pf.fit(small_poisson(n=16), progress=False, weighting=pf.weighting.HeldOut(), **settings)
+
+
 def test_ntk_weights_change_at_each_lbfgs_round_and_hold_within_it():
     solution = pf.fit(small_poisson(), steps=0, lbfgs_steps=8, lbfgs_resample_every=4, progress=False,
                       dtype=torch.float64, weighting=pf.weighting.NTK(alpha=0.5))
