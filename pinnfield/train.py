@@ -418,7 +418,7 @@ def fit(
     if not isinstance(compile, bool):
         raise DataError(f"fit compile must be True or False; received {compile!r}.")
     method, scheme = resolve_sampling(sampling)
-    rounds = -(-lbfgs_steps // (lbfgs_resample_every or max(lbfgs_steps, 1)))
+    rounds = math.ceil(lbfgs_steps / lbfgs_resample_every) if lbfgs_resample_every else min(lbfgs_steps, 1)
     if isinstance(weighting, HeldOut) and rounds < 2:
         warnings.warn(
             f"weighting=HeldOut() sets the weights between L-BFGS rounds, and this run has {rounds}, so it "
