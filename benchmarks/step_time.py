@@ -14,7 +14,7 @@ default engine with ``compile=True``: sine-jet kernels compiled by torch.compile
 between consecutive steps seen by a callback (``fit(callback=)``, a DeepXDE ``Callback``), so
 set-up is not counted. The engines alternate within every repetition; the table gives medians
 and each one's ratio to pinnfield's default. GFLOP counts the matmuls of one step (forward and
-backward, counted by the torch profiler): the work each method needs, whatever its speed.
+backward, counted at dispatch): the work each method needs, whatever its speed.
 Peak memory is the growth of the resident set (CPU; peak allocated on CUDA) over the first
 steps after set-up, measured per engine in a fresh subprocess so that engines share no peak.
 
@@ -43,11 +43,11 @@ import sys
 import time
 
 os.environ.setdefault("DDE_BACKEND", "pytorch")
-os.environ.setdefault("KINETO_LOG_LEVEL", "5")
 
 import numpy as np  # noqa: E402
 import sympy as sp  # noqa: E402
 import torch  # noqa: E402
+from torch.utils._python_dispatch import TorchDispatchMode  # noqa: E402
 
 import pinnfield as pf  # noqa: E402
 
@@ -175,14 +175,33 @@ def runner(engine: str, name: str, points: int, device: str):
     return run
 
 
+class _MatmulFlops(TorchDispatchMode):
+    """Counts 2 m k n for every matrix product (mm, addmm, bmm, baddbmm) dispatched inside it,
+    forward and backward. torch's FlopCounterMode fails under nested ``autograd.grad``, and the
+    profiler's FLOP records took this process to 19 GB at 8192 points."""
+
+    def __init__(self):
+        super().__init__()
+        self.flops = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        operator = func.overloadpacket
+        if operator in (torch.ops.aten.mm, torch.ops.aten.bmm):
+            self.flops += 2 * args[0].numel() * args[1].shape[-1]
+        elif operator in (torch.ops.aten.addmm, torch.ops.aten.baddbmm):
+            self.flops += 2 * args[1].numel() * args[2].shape[-1]
+        return out
+
+
 def step_gflop(run) -> float:
-    """Matmul GFLOP of one step (forward and backward), counted by the torch profiler as the
-    difference of two runs one step apart (so set-up and final evaluations cancel)."""
+    """Matmul GFLOP of one step (forward and backward), the difference of two runs one step
+    apart (so set-up and final evaluations cancel)."""
     counts = []
     for steps in (1, 2):
-        with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU], with_flops=True) as profile:
+        with _MatmulFlops() as counter:
             run(steps)
-        counts.append(sum(event.flops for event in profile.key_averages() if event.flops))
+        counts.append(counter.flops)
     return (counts[1] - counts[0]) / 1e9
 
 
@@ -236,12 +255,29 @@ def _measure_memory(engine: str, name: str, points: int, device: str) -> None:
     print(_rss_mb("VmHWM") - base)
 
 
+def allocator() -> str:
+    """The C allocator serving this process's CPU tensors: a preloaded tcmalloc or jemalloc, else the C
+    library's malloc (glibc's returns freed blocks of more than 32 MiB, and the free top of its heap,
+    to the system, so a step page-faults them back in)."""
+    try:
+        with open("/proc/self/maps") as maps:
+            mapped = maps.read()
+    except OSError:
+        return "the system allocator"
+    for name in ("tcmalloc", "jemalloc", "mimalloc"):
+        if f"lib{name}" in mapped:
+            return f"{name} (preloaded)"
+    return "the C library's malloc"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--points", type=int, default=8192)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--steps", type=int, default=6, help="timed steps per engine per repetition")
     parser.add_argument("--cases", nargs="+", default=["poisson", "wave", "helmholtz", "sdf"])
+    parser.add_argument("--engines", nargs="+", default=list(ENGINES), choices=ENGINES,
+                        help="engines to time (auto, the reference of the ratios, is always timed)")
     parser.add_argument("--memory-points", type=int, default=65536, help="points for the memory column (0: skip)")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--json", help="also write the table to this JSON file")
@@ -252,17 +288,19 @@ def main() -> None:
         _measure_memory(engine, name, int(points), device)
         return
     torch.set_default_device(args.device)
-    engines = ENGINES
-    if importlib.util.find_spec("deepxde") is None:
-        engines = tuple(e for e in ENGINES if e != "deepxde")
+    engines = tuple(e for e in ENGINES if e == "auto" or e in args.engines)
+    if "deepxde" in engines and importlib.util.find_spec("deepxde") is None:
+        engines = tuple(e for e in engines if e != "deepxde")
         print("deepxde is not installed (pip install deepxde): timing pinnfield's engines only")
     print(f"one training step, 3 x {WIDTH} sine units, {args.points} points, {args.device}, torch "
-          f"{torch.__version__}, {torch.get_num_threads()} threads; median of {args.repeats} x {args.steps} steps")
+          f"{torch.__version__}, {torch.get_num_threads()} threads, {allocator()}; median of {args.repeats} x "
+          f"{args.steps} steps")
     print(f"{'case':<10} {'engine':<9} {'ms/step':>8} {'ratio':>7} {'GFLOP':>7} {'GFLOP/s':>8} {'peak MiB':>9} {'ratio':>7}")
     table = []
     for name in args.cases:
         runs = {e: runner(e, name, args.points, args.device) for e in engines}
-        gflop = {e: step_gflop(run) for e, run in runs.items()}
+        for run in runs.values():
+            run(1)  # warm-up (and compilation)
         intervals = {e: [] for e in engines}
         for _ in range(args.repeats):
             for engine in engines:
@@ -270,6 +308,10 @@ def main() -> None:
         memory = {e: peak_memory_mb(e, name, args.memory_points, args.device) if args.memory_points else float("nan")
                   for e in engines}
         seconds = {e: statistics.median(intervals[e]) for e in engines}
+        # FLOPs last: compiled code that has run under the counting mode is slower afterwards, so
+        # the counts follow the timings, and the next case compiles anew.
+        gflop = {e: step_gflop(run) for e, run in runs.items()}
+        torch._dynamo.reset()
         for engine in engines:
             row = dict(case=name, engine=engine, ms_per_step=1e3 * seconds[engine],
                        time_ratio=seconds[engine] / seconds["auto"], gflop=gflop[engine],
