@@ -4,8 +4,8 @@
    ((N, 256) x (256, 256) for N = 8192 and 65536; 2048-square for reference), on all threads.
 2. Step: one jet training step of a 3 x 256 Siren on N points (``fit`` with a callback
    timing consecutive steps, ``step_time.runner``), for -lap(u) - f in (x, y) and the wave
-   operator in (t, x, y). Its matmul FLOPs (forward and backward, counted by
-   ``torch.utils.flop_counter.FlopCounterMode``) divided by its median time give the achieved
+   operator in (t, x, y). Its matmul FLOPs (forward and backward, counted at dispatch by
+   ``step_time.step_gflop``) divided by its median time give the achieved
    GFLOP/s; elementwise work (sin, cos, products) is not counted, so the fraction is a floor.
 
     python benchmarks/roofline.py [--points 8192] [--repeats 15]
@@ -18,10 +18,8 @@ import statistics
 import time
 
 import torch
-from torch.utils.flop_counter import FlopCounterMode
 
-import pinnfield as pf
-from step_time import pinnfield_case, runner
+from step_time import runner, step_gflop
 
 
 def matmul_gflops(rows: int, inner: int, cols: int, repeats: int) -> float:
@@ -36,14 +34,6 @@ def matmul_gflops(rows: int, inner: int, cols: int, repeats: int) -> float:
     return 2 * rows * inner * cols / min(times) / 1e9
 
 
-def step_flops(problem: pf.Problem) -> float:
-    """Matmul FLOPs of one training step (forward and backward)."""
-    counter = FlopCounterMode(display=False)
-    with counter:
-        pf.fit(problem, steps=1, lr=1e-3, schedule="constant", progress=False)
-    return float(counter.get_total_flops())
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--points", type=int, default=8192)
@@ -56,11 +46,11 @@ def main() -> None:
         print(f"matmul ({m} x {k}) @ ({k} x {n}): {gflops:7.1f} GFLOP/s")
     peak = max(peaks.values())
     for name in ("poisson", "wave"):
-        problem = pinnfield_case(name, args.points)
-        flops = step_flops(problem)
-        seconds = statistics.median(runner("auto", name, args.points, "cpu")(args.repeats))
-        achieved = flops / seconds / 1e9
-        print(f"{name:<8} step: {flops / 1e9:6.1f} GFLOP of matmuls in {1e3 * seconds:6.1f} ms = {achieved:6.1f} GFLOP/s, "
+        run = runner("auto", name, args.points, "cpu")
+        seconds = statistics.median(run(args.repeats))
+        gflop = step_gflop(run)
+        achieved = gflop / seconds
+        print(f"{name:<8} step: {gflop:6.1f} GFLOP of matmuls in {1e3 * seconds:6.1f} ms = {achieved:6.1f} GFLOP/s, "
               f"{100 * achieved / peak:4.1f}% of the peak")
 
 
