@@ -23,7 +23,9 @@ from .encodings import FourierFeatures as FourierFeatures
 from .encodings import PositionalEncoding as PositionalEncoding
 from .errors import DataError as DataError
 from .errors import DomainError as DomainError
+from .errors import CheckpointError as CheckpointError
 from .errors import EquationError as EquationError
+from .errors import OptionError as OptionError
 from .errors import PinnfieldError as PinnfieldError
 from .errors import TrainingError as TrainingError
 from .hard_constraints import hard as hard
