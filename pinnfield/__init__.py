@@ -4,11 +4,11 @@ Write a PDE as a sympy expression, solve it on SIREN fields with exact Taylor-mo
 derivatives, and validate against analytic and finite-difference references.
 """
 
-from . import distributed as distributed
 from . import metrics as metrics
-from . import sampling as sampling
 from . import shape_metrics as shape_metrics
-from . import weighting as weighting
+from .train import distributed as distributed
+from .train import sampling as sampling
+from .train import weighting as weighting
 from .constraints import Causal as Causal
 from .constraints import Constraint as Constraint
 from .domains import Ball as Ball
@@ -43,5 +43,12 @@ from .symbolic import lap as lap
 from .symbolic import normal_derivative as normal_derivative
 from .symbolic import requirements as requirements
 from .train import fit as fit
+from .train.optimizers import LBFGS as LBFGS
+from .train.optimizers import SGD as SGD
+from .train.optimizers import AbstractOptimizer as AbstractOptimizer
+from .train.optimizers import Adam as Adam
+from .train.optimizers import AdamW as AdamW
+from .train.sampling import AbstractSampler as AbstractSampler
+from .train.weighting import AbstractWeighting as AbstractWeighting
 
 __version__ = "0.1.0"

@@ -16,7 +16,7 @@ compares the solution in ``--out`` (trained first if there is none) with every r
 writes ``validation.png`` and ``validation.json``.
 
 ``run NAME --nproc N`` trains on N processes of this machine (torchrun, data-parallel; see
-:mod:`pinnfield.distributed`): rank 0 writes everything, and the evaluation on the report's
+:mod:`pinnfield.train.distributed`): rank 0 writes everything, and the evaluation on the report's
 grids is split over the ranks.
 """
 
@@ -30,11 +30,11 @@ import signal
 import subprocess
 import sys
 
-from . import sampling, weighting
 from .errors import DataError, PinnfieldError
+from .train import sampling, weighting
 
 CHECKPOINT = "checkpoint.pt"
-"""The training state's file name in a run's folder (see ``pinnfield.checkpoints``)."""
+"""The training state's file name in a run's folder (see ``pinnfield.train.checkpoints``)."""
 
 CHECKPOINT_EVERY = 500
 """Default steps between checkpoints of ``pinnfield run``."""
@@ -56,13 +56,6 @@ def _problem_module(name: str):
     return importlib.import_module(f"pinnfield.problems.{name}")
 
 
-WEIGHTINGS = {"lra": weighting.LRA, "relobralo": weighting.ReLoBRaLo, "ntk": weighting.NTK, "heldout": weighting.HeldOut}
-"""``--weighting`` names: the adaptive scheme each builds with its defaults."""
-
-SAMPLINGS = {"uniform": None, "sobol": None, "rard": sampling.RARD, "r3": sampling.R3}
-"""``--sampling`` names: a fit() method name (None) or the adaptive scheme built with its defaults."""
-
-
 def _overrides(args, module) -> dict:
     overrides = {"progress": not args.quiet}
     for key in ("steps", "lbfgs_steps", "lbfgs_resample_every", "device", "seed"):
@@ -71,11 +64,9 @@ def _overrides(args, module) -> dict:
             overrides[key] = value
     if getattr(args, "compile", False):
         overrides["compile"] = True
-    if getattr(args, "weighting", None) is not None:
-        overrides["weighting"] = WEIGHTINGS[args.weighting]()
-    if getattr(args, "sampling", None) is not None:
-        scheme = SAMPLINGS[args.sampling]
-        overrides["sampling"] = args.sampling if scheme is None else scheme()
+    for key in ("weighting", "sampling"):
+        if getattr(args, key, None) is not None:
+            overrides[key] = getattr(args, key)
     if getattr(args, "data", None) is not None:
         if "data" not in inspect.signature(module.solve).parameters:
             raise DataError(
@@ -113,7 +104,8 @@ def _print_summary(results: dict, written: list[str]) -> None:
 def _checkpointing(args, out: str) -> dict:
     """fit() options of ``run``: checkpoints in ``out``; with ``--resume DIR``, DIR's checkpoint
     and, where not given, its steps, L-BFGS steps and seed."""
-    from pinnfield.checkpoints import saved_settings
+    from pinnfield.train.checkpoints import saved_settings
+    from pinnfield.train.options import keyword_settings
 
     if args.checkpoint_every < 0:
         raise DataError(f"--checkpoint-every must be >= 0 (0: no checkpoints); received {args.checkpoint_every}.")
@@ -128,7 +120,7 @@ def _checkpointing(args, out: str) -> dict:
             f"--resume {args.resume!r} holds no {CHECKPOINT}; expected the --out folder of an earlier "
             f"'pinnfield run', which writes {CHECKPOINT} every --checkpoint-every steps."
         )
-    saved = saved_settings(path)
+    saved = {**saved_settings(path), **keyword_settings(saved_settings(path))}
     options["resume"] = path
     for key in ("steps", "lbfgs_steps", "seed"):
         if getattr(args, key) is None:
@@ -193,7 +185,7 @@ def _launch(args, argv: list[str]) -> int:
 
 
 def _run(args) -> int:
-    from pinnfield import distributed
+    from pinnfield.train import distributed
     from pinnfield.validation.report import write_report
 
     if args.nproc is not None and args.nproc != 1 and not distributed.launched():
@@ -265,10 +257,10 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--lbfgs-resample-every", type=int, metavar="K",
                              help="L-BFGS in rounds of K iterations, each on a new draw of points "
                                   "(default: the problem's)")
-        command.add_argument("--weighting", choices=sorted(WEIGHTINGS),
+        command.add_argument("--weighting", choices=sorted(weighting.NAMES),
                              help="adaptive loss weights: lra, relobralo (Adam steps), ntk (Adam steps and "
                                   "L-BFGS rounds), heldout (L-BFGS rounds) (default: the problem's)")
-        command.add_argument("--sampling", choices=list(SAMPLINGS),
+        command.add_argument("--sampling", choices=list(sampling.NAMES),
                              help="how points are drawn: uniform, sobol, or adaptive: rard (RAR-D), r3 "
                                   "(default: the problem's)")
         command.add_argument("--device", help="auto, cpu, cuda or cuda:N (default auto)")
@@ -304,7 +296,7 @@ def main(argv=None) -> int:
         print(f"pinnfield: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as interrupt:
-        from pinnfield import distributed
+        from pinnfield.train import distributed
 
         if distributed.is_main():
             print("pinnfield: interrupted" + (f"; {interrupt}" if str(interrupt) else ""), file=sys.stderr)

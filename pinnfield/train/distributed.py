@@ -29,7 +29,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
-from .errors import DataError
+from ..errors import DataError
 
 __all__ = ["Context", "SINGLE", "launched", "start", "current", "share", "shard", "is_main", "rank", "world_size",
            "data_parallel", "sharing", "serve_evaluations"]

@@ -32,8 +32,8 @@ import threading
 
 import torch
 
-from .errors import DataError
-from .io import atomic_path
+from ..errors import CheckpointError, DataError
+from ..io import atomic_path
 
 __all__ = ["write_checkpoint", "read_training_state", "saved_settings", "problem_signature",
            "check_problem", "check_settings", "sigint_deferred", "FREE_SETTINGS"]
@@ -94,10 +94,10 @@ def problem_signature(problem, modules, terms) -> dict:
 
 
 def check_problem(saved: dict, current: dict, path: str) -> None:
-    """DataError naming the first part of the problem that differs from the checkpoint's."""
+    """CheckpointError naming the first part of the problem that differs from the checkpoint's."""
     for key, value in current.items():
         if saved.get(key) != value:
-            raise DataError(
+            raise CheckpointError(
                 f"The checkpoint {path!r} was written for a problem whose {key} are {saved.get(key)}; "
                 f"this problem's {key} are {value}. Resume with the problem it was trained on, or "
                 "start a new run without resume=."

@@ -1,4 +1,4 @@
-"""Record the golden trajectories: ``python tests/golden/record.py [NAME ...]``.
+"""Record the golden trajectories: ``python tests/train/golden/record.py [NAME ...]``.
 
 Run only when a change is meant to alter the training arithmetic, and say so in the commit."""
 

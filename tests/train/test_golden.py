@@ -1,4 +1,4 @@
-"""Training reproduces the golden trajectories (``tests/golden``) to 1e-10 relative: every ready
+"""Training reproduces the golden trajectories (``tests/train/golden``) to 1e-10 relative: every ready
 problem and every optimiser, weighting and sampling scheme, 30 first-order steps and 10 L-BFGS
 iterations in float64."""
 

@@ -64,7 +64,7 @@ def test_lbfgs_in_rounds_redraws_the_batch_each_round():
     assert fixed.history["loss"][:11] == rounds.history["loss"][:11]
     assert rounds.history["loss"] != fixed.history["loss"]
     assert rounds.info["lbfgs_evaluations"] >= 3
-    with pytest.raises(pf.DataError, match="lbfgs_resample_every must be an integer >= 1"):
+    with pytest.raises(pf.OptionError, match="lbfgs_resample_every must be an integer >= 1"):
         pf.fit(problem, steps=0, lbfgs_steps=3, lbfgs_resample_every=0, progress=False)
 
 
@@ -229,7 +229,7 @@ def test_constraint_on_a_domain_instead_of_a_region():
 
 @pytest.mark.parametrize("device,message", [("cuda:7", "is not available"), ("gpu", "not a torch device name")])
 def test_a_device_that_does_not_exist(device, message):
-    with pytest.raises(pf.DataError, match=message):
+    with pytest.raises(pf.OptionError, match=message):
         pf.fit(small_poisson(), steps=1, device=device, progress=False)
 
 
@@ -279,12 +279,12 @@ def test_space_time_problem_with_initial_condition_and_sobol_sampling():
 def test_causal_weighting_discounts_later_slabs_until_earlier_ones_are_solved():
     import sympy as sp
 
-    from pinnfield.train import _CausalLoss
+    from pinnfield.train.weighting.causal import CausalLoss
 
     x, t = sp.symbols("x t")
     domain = pf.Interval(0, 1, x) * pf.TimeInterval(0, 2, t)
     constraint = pf.Constraint(x, on=domain.interior, causal=pf.Causal(t, chunks=4, epsilon=10.0))
-    loss = _CausalLoss(constraint, (x, t))
+    loss = CausalLoss(constraint, (x, t))
     points = torch.tensor([[0.5, 0.1], [0.5, 0.6], [0.5, 1.1], [0.5, 1.9]], dtype=torch.float64)
     squared = torch.tensor([0.1, 0.2, 0.3, 0.4], dtype=torch.float64)
     weights = torch.exp(-10.0 * torch.tensor([0.0, 0.1, 0.3, 0.6], dtype=torch.float64))
@@ -292,17 +292,17 @@ def test_causal_weighting_discounts_later_slabs_until_earlier_ones_are_solved():
     solved = torch.tensor([0.0, 0.0, 0.0, 0.4], dtype=torch.float64)
     assert float(loss(solved, points)) == pytest.approx(0.1, rel=1e-12)
     radial = pf.Constraint(x, on=domain.interior, causal=pf.Causal(sp.sqrt(x**2 + t**2), chunks=4))
-    assert _CausalLoss(radial, (x, t)).span > 0
+    assert CausalLoss(radial, (x, t)).span > 0
 
 
 def test_frozen_causal_weights_stay_those_of_the_batch_they_were_taken_on():
     import sympy as sp
 
-    from pinnfield.train import _CausalLoss
+    from pinnfield.train.weighting.causal import CausalLoss
 
     x, t = sp.symbols("x t")
     domain = pf.Interval(0, 1, x) * pf.TimeInterval(0, 2, t)
-    loss = _CausalLoss(pf.Constraint(x, on=domain.interior, causal=pf.Causal(t, chunks=4, epsilon=10.0)), (x, t))
+    loss = CausalLoss(pf.Constraint(x, on=domain.interior, causal=pf.Causal(t, chunks=4, epsilon=10.0)), (x, t))
     points = torch.tensor([[0.5, 0.1], [0.5, 0.6], [0.5, 1.1], [0.5, 1.9]], dtype=torch.float64)
     loss.freeze(torch.tensor([0.1, 0.2, 0.3, 0.4], dtype=torch.float64), points)
     weights = torch.exp(-10.0 * torch.tensor([0.0, 0.1, 0.3, 0.6], dtype=torch.float64))
@@ -369,13 +369,13 @@ def test_unknown_constraint_loss_kind():
 
 
 def test_constraints_on_one_region_share_their_batch():
-    from pinnfield.train import _Sampler
+    from pinnfield.train.sampling.streams import PointStreams
 
     square = pf.Box((0, 0), (1, 1), coords=(x, y))
     interior = square.interior
     constraints = [pf.Constraint(u, on=interior, n=32), pf.Constraint(u.diff(x), on=interior, n=32),
                    pf.Constraint(u, on=interior, n=16), pf.Constraint(u, on=square.interior, n=32)]
-    sampler = _Sampler(constraints, seed=0, method="uniform", device="cpu", dtype=torch.float64)
+    sampler = PointStreams(constraints, ["a", "b", "c", "d"], 0, pf.sampling.Uniform(), "cpu", torch.float64, None)
     assert sampler.groups == [[0, 1], [2], [3]]
     batches = sampler.sample()
     assert batches[0][0] is batches[1][0]
@@ -532,17 +532,17 @@ def test_resuming_with_other_settings_another_problem_or_no_checkpoint_is_refuse
     path = str(tmp_path / "checkpoint.pt")
     pf.fit(small_poisson(n=32), steps=4, checkpoint=path, progress=False)
     resume = dict(steps=4, resume=path, progress=False)
-    with pytest.raises(pf.DataError, match=r"given lr=0.01, but the checkpoint was trained with lr=0.001"):
+    with pytest.raises(pf.CheckpointError, match=r"given lr=0.01, but the checkpoint was trained with lr=0.001"):
         pf.fit(small_poisson(n=32), lr=1e-2, **resume)
-    with pytest.raises(pf.DataError, match=r"given dtype='float64', but .* dtype='float32'"):
+    with pytest.raises(pf.CheckpointError, match=r"given dtype='float64', but .* dtype='float32'"):
         pf.fit(small_poisson(n=32), dtype=torch.float64, **resume)
-    with pytest.raises(pf.DataError, match=r"given steps=2, but the checkpoint has done 4 steps"):
+    with pytest.raises(pf.CheckpointError, match=r"given steps=2, but the checkpoint has done 4 steps"):
         pf.fit(small_poisson(n=32), **{**resume, "steps": 2})
     interior = small_poisson(n=32).constraints[0]
     rim = pf.Constraint(u, on=pf.Box((0, 0), (1, 1), coords=(x, y)).boundary, n=16, name="rim")
-    with pytest.raises(pf.DataError, match=r"problem whose terms are \['interior', 'boundary'\]; this problem's terms"):
+    with pytest.raises(pf.CheckpointError, match=r"problem whose terms are \['interior', 'boundary'\]; this problem's terms"):
         pf.fit(pf.Problem(fields={u: pf.Siren(2, 1, width=16, depth=2)}, constraints=[interior, rim]), **resume)
-    with pytest.raises(pf.DataError, match=r"problem whose networks are .*this problem's networks"):
+    with pytest.raises(pf.CheckpointError, match=r"problem whose networks are .*this problem's networks"):
         pf.fit(pf.Problem(fields={u: pf.Siren(2, 1, width=8, depth=2)}, constraints=small_poisson(n=32).constraints),
                **resume)
     with pytest.raises(pf.DataError, match=r"No checkpoint at '.*missing.pt'"):

@@ -14,7 +14,7 @@ import torch
 
 import pinnfield as pf
 from pinnfield import cli, distributed
-from pinnfield.train import _Sampler
+from pinnfield.train.sampling.streams import PointStreams
 
 sys.path.insert(0, os.path.dirname(__file__))
 import distributed_worker as worker  # noqa: E402
@@ -114,14 +114,15 @@ def test_each_rank_draws_its_share_from_its_own_stream_and_its_shard_of_a_whole_
     fixed = pf.Points(np.random.default_rng(0).uniform(size=(9, 2)), coords=(x, y))
     constraints = [pf.Constraint(pf.lap(u, (x, y)), on=box.interior, n=101),
                    pf.Constraint(u, on=fixed, n=None)]
-    ranks = [_Sampler(constraints, 0, "uniform", "cpu", torch.float64, context=distributed.Context(2, r))
+    ranks = [PointStreams(constraints, ["a", "b"], 0, pf.sampling.Uniform(), "cpu", torch.float64, None,
+                          distributed.Context(2, r))
              for r in (0, 1)]
     batches = [s.sample() for s in ranks]
     assert [len(b[0][0]) for b in batches] == [51, 50]
     assert not np.isin(batches[0][0][0].numpy(), batches[1][0][0].numpy()).any()
     np.testing.assert_array_equal(torch.cat([b[1][0] for b in batches]).numpy(), fixed.points.numpy())
     assert ranks[0].scales == [2 * 51 / 101, 2 * 5 / 9] and ranks[1].scales == [2 * 50 / 101, 2 * 4 / 9]
-    single = _Sampler(constraints, 0, "uniform", "cpu", torch.float64).sample()
+    single = PointStreams(constraints, ["a", "b"], 0, pf.sampling.Uniform(), "cpu", torch.float64, None).sample()
     assert len(single[0][0]) == 101 and not torch.equal(single[0][0][:51], batches[0][0][0])
 
 
@@ -130,8 +131,8 @@ def test_a_term_with_fewer_points_than_ranks_is_a_clear_error():
     u = sp.Function("u")(x)
     constraints = [pf.Constraint(u, on=pf.Interval(0, 1, x).boundary, n=2, name="ends")]
     with pytest.raises(pf.DataError, match=r"'ends' draws 2 point\(s\) per step, fewer than the 3 ranks"):
-        _Sampler(constraints, 0, "uniform", "cpu", torch.float64, names=["ends"],
-                 context=distributed.Context(3, 2))
+        PointStreams(constraints, ["ends"], 0, pf.sampling.Uniform(), "cpu", torch.float64, None,
+                     distributed.Context(3, 2))
 
 
 # Bad input.

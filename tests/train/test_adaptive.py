@@ -9,8 +9,8 @@ import torch
 
 import pinnfield as pf
 from pinnfield.equations import poisson
-from pinnfield.train import _Sampler
-from pinnfield.weighting import held_out_weights, relobralo_step
+from pinnfield.train.sampling.streams import PointStreams
+from pinnfield.train.weighting import held_out_weights, relobralo_step
 
 x, y, t = sp.symbols("x y t")
 u = sp.Function("u")(x, y)
@@ -250,7 +250,7 @@ def test_rard_puts_points_where_the_residual_is_large():
     near = lambda points: float(((points[:, 0] > 0.7) & (points[:, 0] < 0.9)).double().mean())  # noqa: E731
 
     def draw(scheme, seed=0):
-        sampler = _Sampler(constraints, seed, "uniform", "cpu", torch.float64, scheme, ["interior"], errors)
+        sampler = PointStreams(constraints, ["interior"], seed, scheme, "cpu", torch.float64, errors)
         return sampler.sample()[0][0]
 
     uniform = draw(pf.sampling.RARD(k=0.0))
@@ -267,7 +267,7 @@ def test_r3_keeps_high_residual_points_and_the_budget():
     square = pf.Box((0, 0), (1, 1), coords=(x, y))
     constraints = [pf.Constraint(u, on=square.interior, n=500), pf.Constraint(u, on=square.boundary, n=50)]
     scheme = pf.sampling.R3(terms=["interior", "boundary"])
-    sampler = _Sampler(constraints, 0, "uniform", "cpu", torch.float64, scheme, ["interior", "boundary"])
+    sampler = PointStreams(constraints, ["interior", "boundary"], 0, scheme, "cpu", torch.float64, None)
     first = sampler.sample()
     for i, (points, _) in enumerate(first):
         sampler.observe(i, bump(points))
@@ -307,31 +307,31 @@ def test_adaptive_sampling_trains_and_is_reproducible():
 
 
 @pytest.mark.parametrize("make,message", [
-    (lambda: pf.weighting.LRA(alpha=0), r"LRA alpha must be a number in \(0, 1\]; received 0"),
-    (lambda: pf.weighting.LRA(every=0), "LRA every must be an integer >= 1"),
-    (lambda: pf.weighting.ReLoBRaLo(temperature=-1), "ReLoBRaLo temperature must be a positive number"),
-    (lambda: pf.weighting.ReLoBRaLo(rho=1.5), r"ReLoBRaLo rho must be a number in \[0, 1\]"),
-    (lambda: pf.weighting.NTK(every=0), "NTK every must be an integer >= 1"),
-    (lambda: pf.weighting.NTK(points=0), "NTK points must be an integer >= 1"),
-    (lambda: pf.weighting.NTK(alpha=2), r"NTK alpha must be a number in \[0, 1\]"),
-    (lambda: pf.sampling.RARD(k=-1), "RARD k must be a non-negative number"),
-    (lambda: pf.sampling.RARD(candidates=0.5), "RARD candidates must be an integer >= 1"),
+    (lambda: pf.weighting.LRA(alpha=0), r"LRA alpha must be a finite number > 0 and <= 1; received 0"),
+    (lambda: pf.weighting.LRA(every=0), r"LRA every \(steps between updates\) must be an integer >= 1"),
+    (lambda: pf.weighting.ReLoBRaLo(temperature=-1), "ReLoBRaLo temperature must be a finite number > 0"),
+    (lambda: pf.weighting.ReLoBRaLo(rho=1.5), "ReLoBRaLo rho must be a finite number >= 0 and <= 1"),
+    (lambda: pf.weighting.NTK(every=0), r"NTK every \(steps between updates\) must be an integer >= 1"),
+    (lambda: pf.weighting.NTK(points=0), r"NTK points \(residual entries .*\) must be an integer >= 1"),
+    (lambda: pf.weighting.NTK(alpha=2), "NTK alpha must be a finite number >= 0 and <= 1"),
+    (lambda: pf.sampling.RARD(k=-1), "RARD k must be a finite number >= 0"),
+    (lambda: pf.sampling.RARD(candidates=0.5), r"RARD candidates \(candidate points per training point\) must be an integer >= 1"),
     (lambda: pf.sampling.R3(terms=[]), "R3 terms must be None"),
 ])
 def test_bad_scheme_options(make, message):
-    with pytest.raises(pf.DataError, match=message):
+    with pytest.raises(pf.OptionError, match=message):
         make()
 
 
 @pytest.mark.parametrize("options,message", [
-    (dict(weighting="lra"), r"weighting='lra' is not known; .*pf.weighting.LRA"),
+    (dict(weighting="lrb"), r"weighting='lrb' is not known; .*\['heldout', 'lra', 'ntk', 'relobralo'\]"),
     (dict(weighting=pf.weighting.LRA(reference="pde")), r"LRA reference='pde' is not a term; the terms are \['interior', 'boundary'\]"),
     (dict(weighting={"rim": 2.0}), "weighting names the term 'rim'"),
-    (dict(sampling="rard"), r"sampling='rard' is not known; expected 'uniform', 'sobol', pf.sampling.RARD"),
+    (dict(sampling="rad"), r"sampling='rad' is not known; expected one of \['r3', 'rard', 'sobol', 'uniform'\]"),
     (dict(sampling=pf.sampling.R3(terms=["rim"])), r"names the term 'rim'; the terms are"),
 ])
 def test_bad_fit_options(options, message):
-    with pytest.raises(pf.DataError, match=message):
+    with pytest.raises(pf.OptionError, match=message):
         pf.fit(small_poisson(), steps=1, progress=False, **options)
 
 
@@ -339,14 +339,14 @@ def test_sampling_cannot_adapt_given_points():
     xy = np.random.default_rng(0).uniform(size=(32, 2))
     problem = pf.Problem(fields={u: pf.Siren(2, 1, width=8, depth=1)},
                          constraints=[pf.Constraint(u - x, on=pf.Points(xy, coords=(x, y)), name="data")])
-    with pytest.raises(pf.DataError, match="found no term to adapt"):
+    with pytest.raises(pf.OptionError, match="found no term to adapt"):
         pf.fit(problem, steps=1, sampling=pf.sampling.R3(), progress=False)
-    with pytest.raises(pf.DataError, match="cannot adapt the term 'data'"):
+    with pytest.raises(pf.OptionError, match="cannot adapt the term 'data'"):
         pf.fit(problem, steps=1, sampling=pf.sampling.RARD(terms=["data"]), progress=False)
 
 
 def test_resuming_with_another_scheme_is_refused(tmp_path):
     path = str(tmp_path / "checkpoint.pt")
     pf.fit(small_poisson(), steps=4, checkpoint=path, weighting=pf.weighting.LRA(every=2), progress=False)
-    with pytest.raises(pf.DataError, match=r"given weighting=.*'every': 3.*trained with weighting=.*'every': 2"):
+    with pytest.raises(pf.CheckpointError, match=r"given weighting=.*'every': 3.*trained with weighting=.*'every': 2"):
         pf.fit(small_poisson(), steps=8, resume=path, weighting=pf.weighting.LRA(every=3), progress=False)

@@ -1,6 +1,6 @@
 """Golden training trajectories: small, float64, fixed-seed runs of every ready problem and of
 every optimiser, weighting and sampling scheme, whose loss histories are stored in
-``tests/golden/trajectories.json`` (written by ``python tests/golden/record.py``) and compared by
+``tests/train/golden/trajectories.json`` (written by ``python tests/train/golden/record.py``) and compared by
 ``tests/train/test_golden.py``. A change of the training engine that keeps the arithmetic keeps
 these histories to 1e-10 relative."""
 
