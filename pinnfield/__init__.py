@@ -11,14 +11,17 @@ from .train import sampling as sampling
 from .train import weighting as weighting
 from .constraints import Causal as Causal
 from .constraints import Constraint as Constraint
+from .domains import AbstractDomain as AbstractDomain
+from .domains import AbstractRegion as AbstractRegion
 from .domains import Ball as Ball
 from .domains import Box as Box
 from .domains import Disk as Disk
 from .domains import Interval as Interval
+from .domains import Mesh as Mesh
 from .domains import Points as Points
 from .domains import TimeInterval as TimeInterval
-from .pixels import Pixels as Pixels
-from .signals import Samples1D as Samples1D
+from .domains import Pixels as Pixels
+from .domains import Samples1D as Samples1D
 from .encodings import FourierFeatures as FourierFeatures
 from .encodings import PositionalEncoding as PositionalEncoding
 from .errors import DataError as DataError
@@ -29,7 +32,6 @@ from .errors import OptionError as OptionError
 from .errors import PinnfieldError as PinnfieldError
 from .errors import TrainingError as TrainingError
 from .hard_constraints import hard as hard
-from .mesh import Mesh as Mesh
 from .fields import MLP as MLP
 from .fields import AbstractField as AbstractField
 from .fields import Siren as Siren

@@ -20,7 +20,7 @@ from scipy.spatial import cKDTree
 
 from .errors import DataError
 from .io import atomic_path
-from .mesh import surface_samples
+from .domains.mesh import surface_samples
 
 __all__ = ["chamfer", "normal_consistency", "iou", "extract_mesh", "write_mesh", "sample_surface"]
 
@@ -242,7 +242,7 @@ def sample_surface(vertices, faces, n: int, seed: int = 0) -> tuple[np.ndarray, 
     """n points uniform by area on a triangle mesh and the unit normals of their faces.
 
     Triangles are picked with probability proportional to their area, points placed uniformly in
-    them (see :func:`pinnfield.mesh.surface_samples`); the uniforms come from
+    them (see :func:`pinnfield.domains.mesh.surface_samples`); the uniforms come from
     ``numpy.random.default_rng(seed)``. Returns points (n, 3) and normals (n, 3).
     """
     vertices = _points(vertices, "vertices", "sample_surface")

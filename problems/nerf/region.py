@@ -22,7 +22,8 @@ import numpy as np
 import sympy as sp
 import torch
 
-from pinnfield.domains import AbstractRegion, Batch, _check_generator, _check_method, _check_n
+from pinnfield.domains import AbstractRegion, Batch
+from pinnfield.domains.checks import check_generator, check_method, check_n
 
 from .data import Views
 from .rays import rays_for
@@ -94,9 +95,9 @@ class Rays(AbstractRegion):
     def sample(self, n: int, generator: torch.Generator, *, method: str = "uniform", dtype=torch.float64) -> Batch:
         """n rays of uniformly drawn pixels (with replacement) and a batch seed; ``method`` is accepted
         for uniformity (pixels are always drawn i.i.d.)."""
-        n = _check_n(n, self)
-        _check_method(method, self)
-        generator = _check_generator(generator, self)
+        n = check_n(n, self)
+        check_method(method, self)
+        generator = check_generator(generator, self)
         index = torch.randint(0, len(self), (n,), generator=generator, device="cpu")
         seed = torch.randint(0, SEED_RANGE, (1,), generator=generator, device="cpu").to(dtype).expand(n)
         batch = self.rays(index, dtype)

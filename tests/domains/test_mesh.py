@@ -12,13 +12,12 @@ import torch
 
 trimesh = pytest.importorskip("trimesh")
 
-from pinnfield.domains import Points  # noqa: E402
+from pinnfield.domains import Mesh, Points  # noqa: E402
 from pinnfield.errors import DataError, DomainError  # noqa: E402
-from pinnfield.mesh import Mesh  # noqa: E402
 
 x, y, z = sp.symbols("x y z")
 XYZ = (x, y, z)
-BUNNY = (Path(__file__).parents[1] / ".." / "shared" / "data" / "bunny.obj").resolve()
+BUNNY = (Path(__file__).parents[2] / ".." / "shared" / "data" / "bunny.obj").resolve()
 
 
 def gen(seed=0):

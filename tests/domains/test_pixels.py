@@ -7,7 +7,7 @@ import torch
 
 import pinnfield as pf
 from pinnfield.errors import DataError, DomainError
-from pinnfield.pixels import Pixels
+from pinnfield.domains import Pixels
 
 x, y = sp.symbols("x y")
 

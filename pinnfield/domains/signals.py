@@ -18,22 +18,11 @@ import os
 import numpy as np
 from scipy.io import wavfile
 
-from .domains import Points, _check_coords, _names, _num
-from .errors import DataError
-from .pixels import _check_extent, _check_name
+from ..errors import DataError
+from .checks import check_coords, check_extent, check_name, check_positive, coord_names, number_text
+from .points import Points
 
 __all__ = ["Samples1D"]
-
-
-def _positive(value, owner: str, what: str, example: str) -> float:
-    """A finite number > 0."""
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        out = math.nan
-    if isinstance(value, bool) or not (math.isfinite(out) and out > 0):
-        raise DataError(f"{owner} {what} must be a positive number; received {value!r}. Pass for example {example}.")
-    return out
 
 
 def _pcm_to_float(data: np.ndarray, path: str) -> np.ndarray:
@@ -87,10 +76,10 @@ class Samples1D(Points):
     """
 
     def __init__(self, values, rate, coord, *, extent=(-1.0, 1.0), name: str = "a", normalize: bool = True):
-        coords = _check_coords(coord, "Samples1D", dim=1)
-        lo, hi = _check_extent(extent, "Samples1D")
-        self.name = _check_name(name, "Samples1D")
-        self.rate = _positive(rate, "Samples1D", "rate (samples per second)", "rate=16000")
+        coords = check_coords(coord, "Samples1D", dim=1)
+        lo, hi = check_extent(extent, "Samples1D")
+        self.name = check_name(name, "Samples1D")
+        self.rate = check_positive(rate, "Samples1D", "rate (samples per second)", "rate=16000")
         try:
             signal = np.array(values, dtype=np.float64)
         except (TypeError, ValueError):
@@ -152,7 +141,7 @@ class Samples1D(Points):
         signal = _pick_channel(_pcm_to_float(data, text), channel, text)
         total = len(signal)
         duration = total / rate
-        lasts = f"'{text}' lasts {_num(duration)} s ({total} samples at {rate} Hz)"
+        lasts = f"'{text}' lasts {number_text(duration)} s ({total} samples at {rate} Hz)"
         try:
             start_s = math.nan if isinstance(start, bool) else float(start)
         except (TypeError, ValueError):
@@ -160,28 +149,28 @@ class Samples1D(Points):
         if not (math.isfinite(start_s) and 0 <= start_s < duration):
             raise DataError(
                 f"WAV start={start!r} is out of range: {lasts}; expected 0 <= start < "
-                f"{_num(duration)} seconds."
+                f"{number_text(duration)} seconds."
             )
         first = int(round(start_s * rate))
         last = total
         if seconds is not None:
-            length = _positive(seconds, "WAV", "seconds (the length to keep)", "seconds=1.0")
+            length = check_positive(seconds, "WAV", "seconds (the length to keep)", "seconds=1.0")
             if start_s + length > duration + 0.5 / rate:
                 raise DataError(
-                    f"WAV crop [{_num(start_s)}, {_num(start_s + length)}) s is out of range: "
-                    f"{lasts}; expected start + seconds <= {_num(duration)}. Shorten seconds or "
+                    f"WAV crop [{number_text(start_s)}, {number_text(start_s + length)}) s is out of range: "
+                    f"{lasts}; expected start + seconds <= {number_text(duration)}. Shorten seconds or "
                     "pass seconds=None to keep the rest."
                 )
             last = min(total, first + int(round(length * rate)))
         if last - first < 2:
             raise DataError(
-                f"WAV crop from {_num(start_s)} s keeps {max(last - first, 0)} sample(s) of {lasts}; "
+                f"WAV crop from {number_text(start_s)} s keeps {max(last - first, 0)} sample(s) of {lasts}; "
                 "expected at least 2. Pass a longer seconds= or an earlier start=."
             )
         return cls(signal[first:last], rate, coord, **kw)
 
     def __repr__(self) -> str:
         return (
-            f"Samples1D(N={len(self)}, rate={_num(self.rate)}, seconds={_num(self.seconds)}, "
-            f"coords=({_names(self.coords)}))"
+            f"Samples1D(N={len(self)}, rate={number_text(self.rate)}, seconds={number_text(self.seconds)}, "
+            f"coords=({coord_names(self.coords)}))"
         )

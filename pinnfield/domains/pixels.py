@@ -29,9 +29,10 @@ import warnings
 import numpy as np
 from scipy import ndimage
 
-from .domains import Points, _check_coords, _names, _num
-from .errors import DataError, DomainError
-from .io import grid_points
+from ..errors import DataError
+from ..io import grid_points
+from .checks import check_coords, check_extent, check_image_size, check_name, coord_names
+from .points import Points
 
 __all__ = ["Pixels"]
 
@@ -53,33 +54,6 @@ def _skimage(what: str):
     import skimage.transform
 
     return skimage
-
-
-def _check_extent(extent, owner: str) -> tuple[float, float]:
-    """``extent`` as (lo, hi), two finite numbers with lo < hi."""
-    try:
-        lo, hi = (float(v) for v in extent)
-    except (TypeError, ValueError):
-        raise DomainError(
-            f"{owner} extent must be two numbers (lo, hi); received {extent!r}. Pass for example "
-            "extent=(-1, 1)."
-        ) from None
-    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
-        raise DomainError(
-            f"{owner} extent ({_num(lo)}, {_num(hi)}) is not an interval; expected finite lo < hi. "
-            "Pass for example extent=(-1, 1)."
-        )
-    return lo, hi
-
-
-def _check_name(name, owner: str) -> str:
-    """A data-column prefix: a non-empty identifier such as 'I'."""
-    if not isinstance(name, str) or not name.isidentifier():
-        raise DataError(
-            f"{owner} name {name!r} cannot prefix data columns; expected an identifier such as "
-            "'I' (the columns are used as sympy symbol names). Pass name='I'."
-        )
-    return name
 
 
 def _read(path) -> np.ndarray:
@@ -138,24 +112,6 @@ def _as_float(image) -> np.ndarray:
     return out
 
 
-def _check_size(size) -> tuple[int, int] | None:
-    if size is None:
-        return None
-    pair = (size, size) if isinstance(size, (int, np.integer)) and not isinstance(size, bool) else size
-    try:
-        ok = len(pair) == 2 and all(
-            isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s >= 3 for s in pair
-        )
-    except TypeError:
-        ok = False
-    if not ok:
-        raise DataError(
-            f"Pixels size {size!r} is not an image size; expected None, an integer s >= 3 (s x s "
-            "pixels) or a pair (H, W) of integers >= 3. Pass for example size=128."
-        )
-    return int(pair[0]), int(pair[1])
-
-
 def _resize(image: np.ndarray, size: tuple[int, int] | None) -> np.ndarray:
     """Resize each channel with Pillow's bilinear filter, which widens with the reduction factor
     (antialiased). This is how the SIREN reference prepares its images (torchvision ``Resize``),
@@ -204,10 +160,10 @@ class Pixels(Points):
     """
 
     def __init__(self, image, coords, *, size=None, extent=(-1.0, 1.0), name: str = "I"):
-        coords = _check_coords(coords, "Pixels", dim=2)
-        lo, hi = _check_extent(extent, "Pixels")
-        self.name = _check_name(name, "Pixels")
-        pixels = _resize(_as_float(image), _check_size(size))
+        coords = check_coords(coords, "Pixels", dim=2)
+        lo, hi = check_extent(extent, "Pixels")
+        self.name = check_name(name, "Pixels")
+        pixels = _resize(_as_float(image), check_image_size(size))
         if min(pixels.shape[:2]) < 3:
             raise DataError(
                 f"Pixels image has shape {pixels.shape}; expected at least 3 x 3 pixels (the "
@@ -235,4 +191,4 @@ class Pixels(Points):
 
     def __repr__(self) -> str:
         kind = "grey" if self.image.ndim == 2 else "RGB"
-        return f"Pixels({self.shape[0]}x{self.shape[1]} {kind}, coords=({_names(self.coords)}))"
+        return f"Pixels({self.shape[0]}x{self.shape[1]} {kind}, coords=({coord_names(self.coords)}))"

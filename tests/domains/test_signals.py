@@ -7,7 +7,7 @@ import torch
 from scipy.io import wavfile
 
 from pinnfield.errors import DataError, DomainError
-from pinnfield.signals import Samples1D
+from pinnfield.domains import Samples1D
 
 t = sp.Symbol("t")
 RATE = 1000
