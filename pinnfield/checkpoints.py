@@ -18,22 +18,24 @@ with one more entry, ``"training"``, holding everything needed to continue exact
 - ``history``, ``wall_seconds`` (cumulative), ``settings`` (the fit settings) and ``problem`` (field
   names, network classes and weight shapes, term names, parameter names), checked on resume.
 
-Where a field cannot be rebuilt by ``Solution.load`` (a network type other than Siren or MLP),
-the file holds only ``{"format": "pinnfield.checkpoint/1", "training": ...}``: ``fit(resume=)``
-reads it, ``Solution.load`` does not.
+Where the solution cannot be saved (a network without ``config()``, such as a ``pf.hard`` field,
+or an expression :mod:`pinnfield.storage` does not store), the file holds only
+``{"format": "pinnfield.checkpoint/1", "training": ...}``: ``fit(resume=)`` reads it,
+``Solution.load`` does not. Files are read with ``torch.load(weights_only=True)`` by
+:func:`pinnfield.storage.read_file`; nothing in them is run.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import threading
 
 import torch
 
-from .errors import DataError
+from .errors import CheckpointError, DataError
 from .io import atomic_path
+from .storage import TRAINING_ONLY_FORMAT, read_file
 
 __all__ = ["write_checkpoint", "read_training_state", "saved_settings", "problem_signature",
            "check_problem", "check_settings", "sigint_deferred", "FREE_SETTINGS"]
@@ -49,28 +51,32 @@ def write_checkpoint(path: str, solution, training: dict) -> None:
     try:
         state = solution.saved_state()
     except DataError:
-        state = {"format": "pinnfield.checkpoint/1"}
+        state = {"format": TRAINING_ONLY_FORMAT}
     state["training"] = {"format": TRAINING_FORMAT, **training}
     with atomic_path(path, ".pt") as tmp:
         torch.save(state, tmp)
 
 
+TRAINING_KEYS = ("settings", "problem", "adam_steps", "lbfgs_steps", "modules", "parameters", "optimizer",
+                 "scheduler", "sampler", "history", "wall_seconds")
+"""The entries every training state holds (``weighting`` and ``world_size`` may be absent)."""
+
+
 def read_training_state(path: str) -> dict:
-    """The ``"training"`` entry of the checkpoint at ``path``, on CPU; DataError if there is none."""
-    if not os.path.isfile(path):
-        raise DataError(
-            f"No checkpoint at {path!r}; expected a file written by fit(..., checkpoint=PATH) "
-            "(pinnfield run writes OUT/checkpoint.pt). Check the path, or start without resume=."
+    """The ``"training"`` entry of the checkpoint at ``path``, on CPU (read as tensors and plain
+    data only, see :func:`pinnfield.storage.read_file`); CheckpointError if there is none or the
+    file is missing or damaged."""
+    training = read_file(path, "checkpoint")["training"]
+    if training.get("format") != TRAINING_FORMAT:
+        raise CheckpointError(
+            f"{path!r} holds a training state of format {training.get('format')!r}; this version "
+            f"resumes {TRAINING_FORMAT!r}. Start a new run without resume=."
         )
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:
-        raise DataError(f"{path!r} is not a pinnfield checkpoint ({error}).") from None
-    training = state.get("training") if isinstance(state, dict) else None
-    if not isinstance(training, dict) or training.get("format") != TRAINING_FORMAT:
-        raise DataError(
-            f"{path!r} holds no training state (it is not a checkpoint written by "
-            "fit(..., checkpoint=PATH); a Solution.save file cannot be resumed)."
+    missing = [key for key in TRAINING_KEYS if key not in training]
+    if missing or not isinstance(training["settings"], dict):
+        raise CheckpointError(
+            f"{path!r} holds an incomplete training state (missing {', '.join(missing) or 'settings'}); "
+            "the file is damaged. Start a new run without resume=, or resume from another checkpoint."
         )
     return training
 
