@@ -392,10 +392,10 @@ def fields_from_data(entries, source: str, device, fields: Mapping | None = None
 
 READERS = MappingProxyType({
     "solution": ("No saved solution at {path!r}; expected a file written by Solution.save.",
-                 dict(SOLUTION_KEYS)),
+                 SOLUTION_KEYS),
     "checkpoint": ("No checkpoint at {path!r}; expected a file written by fit(..., checkpoint=PATH) "
                    "(pinnfield run writes OUT/checkpoint.pt). Check the path, or start without resume=.",
-                   {"training": dict}),
+                   MappingProxyType({"training": dict})),
 })
 """What :func:`read_file` reads: the message for a missing file, and the entries it must hold."""
 

@@ -269,6 +269,12 @@ def test_checkpoint_readers_refuse_incomplete_training_states(tmp_path):
     pf.fit(problem, steps=2, checkpoint=path, progress=False)
     assert saved_settings(path)["steps"] == 2
     state = torch.load(path, weights_only=True)
+    torch.save({**state, "fields": [{**state["fields"][0], "class": "Evil"}]}, path)
+    with pytest.raises(pf.CheckpointError, match=r"checkpoint.pt' holds a field of class 'Evil'.*fields="):
+        pf.Solution.load(path)
+    torch.save([state["training"]], path)
+    with pytest.raises(pf.CheckpointError, match=r"checkpoint.pt' is not a pinnfield checkpoint file \(it holds a list"):
+        read_training_state(path)
     del state["training"]["settings"]
     torch.save(state, path)
     with pytest.raises(pf.CheckpointError, match=r"incomplete training state \(missing settings\)"):
