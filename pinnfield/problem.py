@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 
 import numpy as np
@@ -12,10 +11,12 @@ from sympy.core.function import AppliedUndef
 
 from .constraints import Constraint
 from .errors import DataError, DomainError, EquationError
-from .fields import AbstractField, MLP, Siren
+from .fields import AbstractField
 from .io import atomic_path
 from .jets import compute_derivatives
 from .lower import Env, FieldSlot, LoweredExpression, LoweringContext, lower
+from .storage import (SOLUTION_FORMAT, expression_from_data, expression_to_data, fields_from_data, fields_to_data,
+                      pairs_from_data, read_file)
 
 __all__ = ["Problem", "Solution"]
 
@@ -205,36 +206,6 @@ class Problem(_FieldSet):
         return f"Problem(fields=[{fields}], coords={self.coords}, constraints={len(self.constraints)})"
 
 
-_FIELD_CLASSES = {"Siren": Siren, "MLP": MLP}
-"""Field classes :meth:`Solution.load` rebuilds by name; see :func:`_field_class` for the others."""
-
-
-def _field_class(entry: dict):
-    """The class of a saved field: Siren or MLP by name, or an :class:`AbstractField` subclass
-    defined in a ``pinnfield`` module (such as ``pinnfield.problems.nerf.model.NeRFField``),
-    imported from the module recorded with it."""
-    if entry["class"] in _FIELD_CLASSES:
-        return _FIELD_CLASSES[entry["class"]]
-    module = entry.get("module") or ""
-    if module.split(".")[0] == "pinnfield":
-        import importlib
-
-        cls = getattr(importlib.import_module(module), entry["class"], None)
-        if isinstance(cls, type) and issubclass(cls, AbstractField):
-            return cls
-    raise DataError(
-        f"The saved field class {entry['class']!r} (module {module or 'unknown'!r}) cannot be rebuilt; "
-        "expected Siren, MLP or a pinnfield AbstractField subclass. Load its state_dict yourself."
-    )
-
-
-def _saveable(module) -> bool:
-    """Siren, MLP, or a pinnfield field that can state its constructor arguments (``config``)."""
-    return type(module).__name__ in _FIELD_CLASSES or (
-        isinstance(module, AbstractField) and type(module).__module__.split(".")[0] == "pinnfield"
-        and type(module).config is not AbstractField.config)
-
-
 class Solution(_FieldSet):
     """Trained fields: evaluate any expression of them, inspect the history, save and load.
 
@@ -330,27 +301,17 @@ class Solution(_FieldSet):
             torch.save(state, tmp)
 
     def saved_state(self) -> dict:
-        """The dict :meth:`save` writes (format ``pinnfield.solution/1``): tensors on CPU, plain values."""
-        fields = []
-        for module, functions in zip(self.modules, self.functions):
-            if not _saveable(module):
-                raise DataError(
-                    f"Cannot save a field of type {type(module).__name__}: only Siren, MLP and "
-                    "pinnfield's own fields can be rebuilt by Solution.load. Save its state_dict yourself."
-                )
-            fields.append({
-                "class": type(module).__name__,
-                "module": type(module).__module__,
-                "config": module.config(),
-                "functions": [sp.srepr(f) for f in functions],
-                "state": {k: v.detach().cpu() for k, v in module.state_dict().items()},
-            })
+        """The dict :meth:`save` writes (format ``pinnfield.solution/2``): tensors on CPU, and
+        expressions and field configs as plain data (see :mod:`pinnfield.storage`)."""
         return {
-            "format": "pinnfield.solution/1",
-            "coords": [sp.srepr(c) for c in self.coords],
-            "fields": fields,
-            "constants": [(sp.srepr(k), sp.srepr(v)) for k, v in self.constants.items()],
-            "exact": [(sp.srepr(k), sp.srepr(sp.sympify(v))) for k, v in self.exact.items()],
+            "format": SOLUTION_FORMAT,
+            "coords": [expression_to_data(c, "A coordinate") for c in self.coords],
+            "fields": fields_to_data(self.modules, self.functions),
+            "constants": [(expression_to_data(k, "A constant's symbol"), expression_to_data(v, f"The constant {k}"))
+                          for k, v in self.constants.items()],
+            "exact": [(expression_to_data(k, "An exact solution's field"),
+                       expression_to_data(sp.sympify(v), f"The exact solution for {k}"))
+                      for k, v in self.exact.items()],
             "parameters": dict(self.parameters),
             "history": self.history,
             "info": self.info,
@@ -358,27 +319,21 @@ class Solution(_FieldSet):
         }
 
     @classmethod
-    def load(cls, path: str, device: str = "cpu") -> "Solution":
-        """Read a solution written by :meth:`save`."""
-        if not os.path.exists(path):
-            raise DataError(f"No saved solution at {path!r}; expected a file written by Solution.save.")
-        try:
-            state = torch.load(path, map_location=device, weights_only=True)
-        except Exception as error:
-            raise DataError(f"{path!r} is not a pinnfield solution file ({error}).") from None
-        if not isinstance(state, dict) or state.get("format") != "pinnfield.solution/1":
-            raise DataError(f"{path!r} is not a pinnfield solution file (format mismatch).")
-        modules, functions = [], []
-        for entry in state["fields"]:
-            module = _field_class(entry)(**entry["config"])
-            module.load_state_dict(entry["state"])
-            dtype = next(iter(entry["state"].values())).dtype
-            modules.append(module.to(device=device, dtype=dtype))
-            functions.append(tuple(sp.sympify(f) for f in entry["functions"]))
+    def load(cls, path: str, device: str = "cpu", fields: Mapping | None = None) -> "Solution":
+        """Read a solution written by :meth:`save` (or a checkpoint written by ``fit(checkpoint=)``).
+
+        The file is read as tensors and plain data only and nothing in it is run: expressions are
+        rebuilt from a fixed set of sympy node types, networks from pinnfield's own field classes
+        (Siren, MLP, NeRFField) or from ``fields``, ``{saved class name: class}``, for fields of
+        your own: ``pf.Solution.load(path, fields={"MyField": MyField})``. CheckpointError if the
+        file is missing, damaged, of an older format or holds anything else.
+        """
+        state = read_file(path, "solution")
+        source = repr(path)
+        modules, functions = fields_from_data(state["fields"], source, device, fields)
         return cls(
-            modules, functions, [sp.sympify(c) for c in state["coords"]],
-            constants={sp.sympify(k): sp.sympify(v) for k, v in state["constants"]},
-            exact={sp.sympify(k): sp.sympify(v) for k, v in state["exact"]},
+            modules, functions, [expression_from_data(c, source) for c in state["coords"]],
+            constants=pairs_from_data(state["constants"], source), exact=pairs_from_data(state["exact"], source),
             parameters=state["parameters"], history=state["history"], info=state["info"],
             derivatives=state["derivatives"],
         )

@@ -249,11 +249,11 @@ def test_checkpoints_are_written_during_and_after_training(tmp_path):
 
 
 def test_loading_something_that_is_not_a_solution(tmp_path):
-    with pytest.raises(pf.DataError, match="No saved solution"):
+    with pytest.raises(pf.CheckpointError, match="No saved solution"):
         pf.Solution.load(str(tmp_path / "missing.pt"))
     bad = tmp_path / "bad.pt"
     bad.write_text("not a checkpoint")
-    with pytest.raises(pf.DataError, match="is not a pinnfield solution file"):
+    with pytest.raises(pf.CheckpointError, match="is not a pinnfield solution file"):
         pf.Solution.load(str(bad))
 
 
@@ -545,9 +545,9 @@ def test_resuming_with_other_settings_another_problem_or_no_checkpoint_is_refuse
     with pytest.raises(pf.CheckpointError, match=r"problem whose networks are .*this problem's networks"):
         pf.fit(pf.Problem(fields={u: pf.Siren(2, 1, width=8, depth=2)}, constraints=small_poisson(n=32).constraints),
                **resume)
-    with pytest.raises(pf.DataError, match=r"No checkpoint at '.*missing.pt'"):
+    with pytest.raises(pf.CheckpointError, match=r"No checkpoint at '.*missing.pt'"):
         pf.fit(small_poisson(n=32), **{**resume, "resume": str(tmp_path / "missing.pt")})
     solution_only = str(tmp_path / "solution.pt")
     pf.Solution.load(path).save(solution_only)
-    with pytest.raises(pf.DataError, match="holds no training state"):
+    with pytest.raises(pf.CheckpointError, match="holds no training state"):
         pf.fit(small_poisson(n=32), **{**resume, "resume": solution_only})
