@@ -19,8 +19,9 @@ from .domains import Points as Points
 from .domains import TimeInterval as TimeInterval
 from .pixels import Pixels as Pixels
 from .signals import Samples1D as Samples1D
-from .encodings import FourierFeatures as FourierFeatures
-from .encodings import PositionalEncoding as PositionalEncoding
+from .fields.encodings import AbstractEncoding as AbstractEncoding
+from .fields.encodings import FourierFeatures as FourierFeatures
+from .fields.encodings import PositionalEncoding as PositionalEncoding
 from .errors import DataError as DataError
 from .errors import DomainError as DomainError
 from .errors import CheckpointError as CheckpointError
@@ -28,11 +29,11 @@ from .errors import EquationError as EquationError
 from .errors import OptionError as OptionError
 from .errors import PinnfieldError as PinnfieldError
 from .errors import TrainingError as TrainingError
-from .hard_constraints import hard as hard
+from .fields.hard import hard as hard
 from .mesh import Mesh as Mesh
-from .fields import MLP as MLP
-from .fields import AbstractField as AbstractField
-from .fields import Siren as Siren
+from .fields.base import AbstractField as AbstractField
+from .fields.mlp import MLP as MLP
+from .fields.siren import Siren as Siren
 from .problem import Problem as Problem
 from .problem import Solution as Solution
 from .symbolic import Parameter as Parameter

@@ -30,7 +30,7 @@ from .checkpoints import (check_problem, check_settings, problem_signature, read
 from .domains import Batch, Points
 from .errors import DataError, TrainingError
 from .fields import AbstractField
-from .jets import ENGINES, DerivativeRequest, DerivativeTable
+from .jets import ENGINES, CompiledSineKernels, DerivativeRequest, DerivativeTable
 from .lower import Env, LoweredExpression
 from .problem import Problem, Solution
 from .sampling import resolve as resolve_sampling
@@ -285,10 +285,10 @@ def _union_request(lowered: list, members: list[int]) -> dict[int, DerivativeReq
 
 
 def _member_tables(solution, lowered: list, members: list[int], union: dict, points, engine: str,
-                   fused: bool = False) -> dict[int, dict]:
+                   kernels=None) -> dict[int, dict]:
     """Derivatives at points (N, d) computed once for ``union``; constraint index -> its view
     (network index -> DerivativeTable, quadratic forms in the order of its own request)."""
-    merged = solution.tables_for(union, points, engine, fused)
+    merged = solution.tables_for(union, points, engine, kernels)
     return {
         i: {m: DerivativeTable(merged[m].partials, [merged[m].quads[union[m].quads.index(q)] for q in request.quads])
             for m, request in lowered[i].requests.items()}
@@ -306,13 +306,13 @@ class _SharedTables:
             self.groups.append((members, _union_request(lowered, members)))
         self.lowered = lowered
 
-    def __call__(self, solution, batches, engine: str, fused: bool = False) -> dict[int, dict]:
+    def __call__(self, solution, batches, engine: str, kernels=None) -> dict[int, dict]:
         """Constraint index -> its tables (network index -> DerivativeTable)."""
         out = {}
         for members, union in self.groups:
             if members:
                 out.update(_member_tables(solution, self.lowered, members, union, batches[members[0]][0], engine,
-                                          fused))
+                                          kernels))
         return out
 
 
@@ -372,7 +372,7 @@ def fit(
     ``pf.weighting.NTK(every=100)``, ``pf.weighting.HeldOut()`` between L-BFGS rounds), whose weights are
     recorded in ``history["weight:<term>"]``. ``derivatives``: "jet", "autograd" or "auto" (jets where the field supports them, reverse
     mode where it is cheaper: see :func:`pinnfield.jets.compute_derivatives`). ``compile``: sine
-    layers' jets run as kernels compiled by torch.compile (:mod:`pinnfield.fused`; the same
+    layers' jets run as kernels compiled by torch.compile (:class:`pinnfield.jets.CompiledSineKernels`; the same
     result to rounding, faster per step after a compilation of seconds at the first step).
     The problem's own networks are not modified: training works on copies re-initialised from
     ``seed``.
@@ -458,6 +458,7 @@ def fit(
     sampler = _Sampler(problem.constraints, seed, method, device, dtype, scheme, names,
                        _point_errors(trained, problem.lowered, parameters, derivatives), context)
     shared_tables = _SharedTables(list(problem.lowered), sampler.groups)
+    kernels = CompiledSineKernels() if compile else None
     history: dict[str, list] = {"step": [], "loss": [], **{n: [] for n in names}}
     if balance.adaptive:
         history.update({f"weight:{n}": [] for n in names})
@@ -468,7 +469,7 @@ def fit(
     def term_residuals(batches) -> list[torch.Tensor | None]:
         """Each term's residual on its batch; None for a term given as a loss function."""
         values = parameters.values()
-        all_tables = shared_tables(trained, batches, derivatives, compile)
+        all_tables = shared_tables(trained, batches, derivatives, kernels)
         return [lowered(Env(points, data, all_tables[i], values)) if isinstance(lowered, LoweredExpression) else None
                 for i, (lowered, (points, data)) in enumerate(zip(problem.lowered, batches))]
 
