@@ -85,11 +85,11 @@ class _FieldSet:
         """Derivative tables of every network the expression uses, at points (N, D)."""
         return self.tables_for(lowered.requests, points, engine)
 
-    def tables_for(self, requests: dict, points: torch.Tensor, engine: str, fused: bool = False) -> dict:
+    def tables_for(self, requests: dict, points: torch.Tensor, engine: str, kernels=None) -> dict:
         """``{network index: DerivativeRequest}`` -> ``{network index: DerivativeTable}`` at points
-        (N, D); ``fused``: jets with the compiled sine-layer kernels."""
+        (N, D); ``kernels``: a CompiledSineKernels for jets with compiled sine kernels, or None."""
         return {
-            m: compute_derivatives(self.modules[m], points[:, self.module_columns[m]], request, engine, fused)
+            m: compute_derivatives(self.modules[m], points[:, self.module_columns[m]], request, engine, kernels)
             for m, request in requests.items()
         }
 

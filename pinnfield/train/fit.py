@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from ..errors import OptionError
+from ..jets import CompiledSineKernels
 from ..problem import Problem, Solution
 from .loop import NonFinite, Run, train
 from .optimizers import LBFGS
@@ -60,7 +61,7 @@ def fit(problem: Problem, *, steps: int | None = None, lr: float | None = None, 
     if not isinstance(problem, Problem):
         raise OptionError(f"fit expects a pf.Problem; received {type(problem).__name__}.")
     options = resolve(dict(locals()))
-    plan = Plan(problem, options.derivatives, True if options.compile else None)
+    plan = Plan(problem, options.derivatives, CompiledSineKernels() if options.compile else None)
     state = start_state(plan, options)
     keeper = Checkpointer(options.checkpoint, options.checkpoint_every, options.settings(), plan, state,
                           options.context)

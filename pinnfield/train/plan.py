@@ -17,8 +17,8 @@ import torch
 
 from ..errors import EquationError
 from ..fields import AbstractField
-from ..jets import DerivativeRequest, DerivativeTable, compute_derivatives, reverse_mode_is_cheaper, supports_jets
-from ..jets import MAX_JET_ORDER
+from ..jets import (MAX_JET_ORDER, DerivativeRequest, DerivativeTable, compute_derivatives, reverse_mode_is_cheaper,
+                   supports_jets)
 from ..lower import Env, LoweredExpression
 from .weighting.causal import CausalLoss
 

@@ -12,8 +12,8 @@ import math
 import torch
 from torch import nn
 
-from .errors import EquationError
-from .jets import Jet
+from ..errors import EquationError
+from ..jets import Jet
 
 __all__ = ["AbstractEncoding", "PositionalEncoding", "FourierFeatures", "encoding_from_config"]
 

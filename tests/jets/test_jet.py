@@ -1,6 +1,4 @@
-"""Jet engine against nested autograd and against sympy, in float64, for every field type."""
-
-import math
+"""Taylor jets of every built-in field against nested autograd and against sympy, in float64."""
 
 import numpy as np
 import pytest
@@ -8,17 +6,8 @@ import sympy as sp
 import torch
 
 import pinnfield as pf
-from pinnfield.fields import ActivationLayer, Linear, ResidualSineBlock, SineLayer
-from pinnfield.encodings import AbstractEncoding
-from pinnfield import fused
-from pinnfield.jets import (
-    _SineJet,
-    DerivativeRequest,
-    autograd_derivatives,
-    compute_derivatives,
-    jet_derivatives,
-    reverse_mode_is_cheaper,
-)
+from pinnfield.fields import AbstractEncoding, ActivationLayer, Linear, ResidualSineBlock, SineLayer
+from pinnfield.jets import DerivativeRequest, autograd_derivatives, jet_derivatives
 
 FIELDS = {
     "siren": lambda: pf.Siren(3, 2, width=8, depth=3),
@@ -91,47 +80,6 @@ def test_parameter_gradients_of_jets_equal_nested_autograd(name):
     for a, j in zip(gradients(autograd_derivatives), gradients(jet_derivatives)):
         assert ((a - j).abs().max() / a.abs().max().clamp_min(1e-12)).item() <= 1e-10
 
-
-@pytest.mark.parametrize("broadcast", [False, True], ids=["per_point_tangents", "shared_tangents"])
-@pytest.mark.parametrize("curved", [False, True], ids=["flat_input", "curved_input"])
-def test_sine_jet_backward_passes_gradcheck(broadcast, curved):
-    """sin on a jet (value, tangents, forms) with its hand-written backward, against finite differences."""
-    forms = ((((0, 0, 1.0), (1, 1, -4.0), (0, 2, 2.5)), ((2, 2, 1.0), (1, 2, -1.0))))
-    g = torch.Generator().manual_seed(3)
-    value = torch.randn(5, 4, dtype=torch.float64, generator=g, requires_grad=True)
-    tangents = torch.randn(3, 1 if broadcast else 5, 4, dtype=torch.float64, generator=g, requires_grad=True)
-    quads = torch.randn(2, 5, 4, dtype=torch.float64, generator=g, requires_grad=True)
-    if curved:
-        assert torch.autograd.gradcheck(lambda a, t, q: _SineJet.apply(a, t, q, forms), (value, tangents, quads))
-    else:
-        assert torch.autograd.gradcheck(lambda a, t: _SineJet.apply(a, t, a.new_zeros(()), forms), (value, tangents))
-
-
-@pytest.mark.parametrize("broadcast", [False, True], ids=["per_point_tangents", "shared_tangents"])
-@pytest.mark.parametrize("curved", [False, True], ids=["flat_input", "curved_input"])
-def test_fused_sine_jet_kernels_pass_gradcheck_and_equal_the_sine_jet(monkeypatch, broadcast, curved):
-    """The kernels that fit(compile=True) compiles, run eagerly here: against finite differences
-    and against the hand-written sine jet."""
-    monkeypatch.setattr(fused, "_failure", ["run the kernels eagerly"])
-    forms = ((((0, 0, 1.0), (1, 1, -4.0), (0, 2, 2.5)), ((2, 2, 1.0), (1, 2, -1.0))))
-    g = torch.Generator().manual_seed(5)
-    value = torch.randn(5, 4, dtype=torch.float64, generator=g, requires_grad=True)
-    tangents = torch.randn(3, 1 if broadcast else 5, 4, dtype=torch.float64, generator=g, requires_grad=True)
-    quads = torch.randn(2, 5, 4, dtype=torch.float64, generator=g, requires_grad=True) if curved else value.new_zeros(())
-    inputs = (value, tangents, quads) if curved else (value, tangents)
-
-    def run(function):
-        return lambda a, t, q=quads: function.apply(a, t, q, forms)
-
-    assert torch.autograd.gradcheck(run(fused.FusedSineJet), inputs)
-    weights = [torch.randn(o.shape, dtype=torch.float64, generator=g) for o in run(_SineJet)(*inputs)]
-    results = []
-    for function in (fused.FusedSineJet, _SineJet):
-        outputs = run(function)(*inputs)
-        loss = sum((w * o).sum() for w, o in zip(weights, outputs))
-        results.append([*outputs, *torch.autograd.grad(loss, inputs)])
-    for a, b in zip(*results):
-        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
 
 def _layer_to_sympy(layer, h):
     """The sympy expressions of one layer applied to the list of expressions h."""
@@ -206,55 +154,3 @@ def test_linear_network_has_zero_curvature_and_constant_tangents():
     assert jets.partials[(2, 0)].shape == (5, 1)
     assert torch.all(jets.partials[(2, 0)] == 0)
     _assert_tables_close(autograd_derivatives(field, x, request), jets, 1e-12)
-
-
-def test_higher_orders_fall_back_to_autograd_in_auto_and_are_refused_by_jet():
-    field = pf.Siren(1, 1, width=8, depth=2).double()
-    x = torch.linspace(-1, 1, 7, dtype=torch.float64)[:, None]
-    request = DerivativeRequest(frozenset({(3,), (4,)}))
-    table = compute_derivatives(field, x, request, "auto")
-    assert torch.allclose(table.partials[(4,)], autograd_derivatives(field, x, request).partials[(4,)])
-    with pytest.raises(pf.EquationError, match="orders up to 2"):
-        compute_derivatives(field, x, request, "jet")
-
-
-def test_auto_takes_reverse_mode_for_gradients_of_fewer_outputs_than_inputs(monkeypatch):
-    gradient = DerivativeRequest(frozenset({(1, 0, 0), (0, 1, 0), (0, 0, 1)}))
-    laplacian = DerivativeRequest(frozenset({(0, 0, 0)}), ((((0, 0), 1.0), ((1, 1), 1.0), ((2, 2), 1.0)),))
-    scalar, vector = pf.Siren(3, 1, width=8, depth=2).double(), pf.Siren(3, 3, width=8, depth=2).double()
-    assert reverse_mode_is_cheaper(scalar, gradient)
-    assert not reverse_mode_is_cheaper(vector, gradient)
-    assert not reverse_mode_is_cheaper(scalar, laplacian)
-    assert not reverse_mode_is_cheaper(pf.Siren(1, 1, width=8, depth=2), DerivativeRequest(frozenset({(1,)})))
-    x = _points(9)
-    jets = jet_derivatives(scalar, x, gradient)
-    monkeypatch.setattr("pinnfield.jets.jet_derivatives", lambda *a: pytest.fail("auto used jets"))
-    table = compute_derivatives(scalar, x, gradient, "auto")
-    for a in gradient.partials:
-        torch.testing.assert_close(table.partials[a], jets.partials[a], rtol=1e-12, atol=1e-12)
-
-
-def test_plain_torch_module_uses_autograd():
-    module = torch.nn.Sequential(torch.nn.Linear(2, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1)).double()
-    x = _points(6)[:, :2]
-    request = DerivativeRequest(frozenset({(0, 0), (1, 1)}), ((((0, 0), 1.0), ((1, 1), 1.0)),))
-    table = compute_derivatives(module, x, request, "auto")
-    assert table.partials[(1, 1)].shape == (6, 1)
-    with pytest.raises(pf.EquationError, match="forward_jet"):
-        compute_derivatives(module, x, request, "jet")
-
-
-def test_siren_initialisation_follows_the_paper():
-    field = pf.Siren(2, 1, width=256, depth=3, omega0=30.0, omega_hidden=30.0)
-    first, hidden, last = field.body[0], field.body[1], field.body[-1]
-    assert first.weight.abs().max() <= 1 / 2
-    assert first.weight.abs().max() > 0.45
-    bound = math.sqrt(6 / 256) / 30
-    assert hidden.weight.abs().max() <= bound
-    assert hidden.weight.abs().max() > 0.95 * bound
-    assert last.weight.abs().max() <= bound
-    # the same generator state gives the same weights
-    a, b = pf.Siren(2, 1), pf.Siren(2, 1)
-    a.reset_parameters(torch.Generator().manual_seed(5))
-    b.reset_parameters(torch.Generator().manual_seed(5))
-    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))

@@ -7,7 +7,8 @@ import torch
 
 import pinnfield as pf
 from pinnfield.equations import poisson
-from pinnfield.hard_constraints import HardField, adf
+from pinnfield.fields import HardField
+from pinnfield.fields.adf import adf
 from pinnfield.jets import DerivativeRequest, autograd_derivatives, compute_derivatives, jet_derivatives
 
 x, y, t = sp.symbols("x y t")
@@ -40,18 +41,6 @@ def _assert_tables_close(a, b, atol):
         assert torch.allclose(a.partials[k], b.partials[k], rtol=1e-10, atol=atol), k
     for qa, qb in zip(a.quads, b.quads):
         assert torch.allclose(qa, qb, rtol=1e-10, atol=atol)
-
-
-@pytest.mark.parametrize("name", DOMAINS)
-def test_adf_is_zero_on_the_boundary_and_positive_inside(name):
-    domain = DOMAINS[name]
-    phi, coords = adf(domain.boundary)
-    assert coords == (x, y)
-    on = phi(_sample(domain.boundary, 2000).float())
-    inside = phi(_sample(domain.interior, 2000).float())
-    assert on.shape == (2000, 1)
-    assert on.abs().max().item() <= 1e-6
-    assert inside.min().item() > 0
 
 
 def test_a_hole_rim_alone():
@@ -116,12 +105,6 @@ def test_corners_give_finite_derivatives():
     jets = jet_derivatives(field, corners, REQUEST)
     _assert_tables_close(jets, autograd_derivatives(field, corners, REQUEST), 1e-9)
     assert torch.allclose(jets.partials[(0, 0)][:, 0], torch.as_tensor(_g(corners.numpy())))
-    box3 = pf.Box((0, 0, 0), (1, 2, 3), coords=sp.symbols("a b c"))
-    phi, _ = adf(box3.boundary)
-    corner = torch.tensor([[1.0, 2.0, 0.0]], requires_grad=True)
-    (grad,) = torch.autograd.grad(phi(corner).sum(), corner, create_graph=True)
-    (second,) = torch.autograd.grad(grad.sum(), corner)
-    assert phi(corner).item() == 0 and torch.isfinite(grad).all() and torch.isfinite(second).all()
 
 
 class _Analytic(torch.nn.Module):
