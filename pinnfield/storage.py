@@ -1,7 +1,7 @@
 """Plain-data forms of what solution and checkpoint files hold, read back without running code.
 
 A file written by :meth:`pinnfield.Solution.save` (and a checkpoint, which is such a file plus a
-``"training"`` entry, see :mod:`pinnfield.checkpoints`) holds only tensors and plain data (dicts,
+``"training"`` entry, see :mod:`pinnfield.train.checkpoints`) holds only tensors and plain data (dicts,
 lists, tuples, str, int, float, bool, None), so ``torch.load(..., weights_only=True)`` reads it and
 unpickles nothing else.
 
@@ -33,9 +33,9 @@ import torch
 from sympy.core.function import AppliedUndef, UndefinedFunction
 from sympy.functions.elementary.piecewise import ExprCondPair
 
-from .encodings import AbstractEncoding, encoding_from_config
+from .fields.encodings import AbstractEncoding, encoding_from_config
 from .errors import CheckpointError, DataError, OptionError
-from .fields import AbstractField
+from .fields.base import AbstractField
 from .symbolic import Parameter
 
 __all__ = [
@@ -87,8 +87,8 @@ NODE_TYPES = tuple(sorted(LEAVES + tuple(CONSTANTS) + tuple(OPERATIONS)))
 """Every node type a solution file may hold."""
 
 FIELD_CLASSES = MappingProxyType({
-    "Siren": "pinnfield.fields",
-    "MLP": "pinnfield.fields",
+    "Siren": "pinnfield.fields.siren",
+    "MLP": "pinnfield.fields.mlp",
     "NeRFField": "pinnfield.problems.nerf.model",
 })
 """Saved class name -> the pinnfield module defining it: pinnfield's fields with a ``config()``."""

@@ -37,7 +37,7 @@ def test_short_run_writes_every_file_and_validate_reuses_it(tmp_path):
 
 
 def test_adaptive_schemes_are_one_flag_each(tmp_path):
-    from pinnfield.checkpoints import saved_settings
+    from pinnfield.train.checkpoints import saved_settings
 
     out = tmp_path / "run"
     assert main(["run", "poisson", "--steps", "20", "--lbfgs-steps", "4", "--lbfgs-resample-every", "2",
@@ -45,7 +45,7 @@ def test_adaptive_schemes_are_one_flag_each(tmp_path):
     settings = saved_settings(str(out / "checkpoint.pt"))
     assert settings["weighting"]["scheme"] == "LRA"
     assert settings["sampling"]["scheme"] == "RARD"
-    assert settings["lbfgs_resample_every"] == 2
+    assert settings["phases"][1]["resample_every"] == 2
     history = json.loads((out / "poisson_history.json").read_text())
     assert any(key.startswith("weight:") for key in history)
 

@@ -11,7 +11,7 @@ import sympy as sp
 import torch
 
 import pinnfield as pf
-from pinnfield.checkpoints import read_training_state, saved_settings
+from pinnfield.train.checkpoints import read_training_state, saved_settings
 from pinnfield.cli import main
 from pinnfield.problems import REGISTRY
 from pinnfield.storage import (FIELD_CLASSES, NODE_TYPES, SOLUTION_FORMAT, config_from_data, config_to_data,
@@ -267,7 +267,7 @@ def test_checkpoint_readers_refuse_incomplete_training_states(tmp_path):
     problem = pf.Problem(fields={u: pf.Siren(2, 1, width=8, depth=2)},
                          constraints=[pf.Constraint(u, on=square.interior, n=8)])
     pf.fit(problem, steps=2, checkpoint=path, progress=False)
-    assert saved_settings(path)["steps"] == 2
+    assert saved_settings(path)["phases"][0]["steps"] == 2
     state = torch.load(path, weights_only=True)
     torch.save({**state, "fields": [{**state["fields"][0], "class": "Evil"}]}, path)
     with pytest.raises(pf.CheckpointError, match=r"checkpoint.pt' holds a field of class 'Evil'.*fields="):

@@ -41,9 +41,9 @@ def write_checkpoint(path: str, solution, training: dict) -> None:
         torch.save(state, tmp)
 
 
-TRAINING_KEYS = ("settings", "problem", "adam_steps", "lbfgs_steps", "modules", "parameters", "optimizer",
-                 "scheduler", "sampler", "history", "wall_seconds")
-"""The entries every training state holds (``weighting`` and ``world_size`` may be absent)."""
+TRAINING_KEYS = ("settings", "problem", "phase", "done", "world_size", "modules", "parameters", "optimizer",
+                 "optimizer_phase", "streams", "weighting", "history", "wall_seconds")
+"""The entries every training state holds (see :meth:`pinnfield.train.resume.Checkpointer.training_state`)."""
 
 
 def read_training_state(path: str) -> dict:

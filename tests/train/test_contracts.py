@@ -33,7 +33,7 @@ def weights_of(solution):
     return torch.cat([p.detach().reshape(-1) for m in solution.modules for p in m.parameters()])
 
 
-PHASES = {**{name: (lambda c=cls: c(steps=6, lr=1e-3, resample_every=6)) for name, cls in FIRST_ORDER.items()},
+PHASES = {**{name: (lambda c=cls: c(steps=6, lr=1e-3, schedule="constant", resample_every=6)) for name, cls in FIRST_ORDER.items()},
           "lbfgs": lambda: pf.LBFGS(steps=6, resample_every=2)}
 
 
