@@ -34,7 +34,7 @@ from .fields.hard import hard as hard
 from .fields.mlp import MLP as MLP
 from .fields.siren import Siren as Siren
 from .problem import Problem as Problem
-from .problem import Solution as Solution
+from .solution import Solution as Solution
 from .symbolic import Parameter as Parameter
 from .symbolic import div as div
 from .symbolic import dt as dt

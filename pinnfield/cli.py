@@ -206,9 +206,9 @@ def _run(args) -> int:
     if not distributed.is_main():
         distributed.serve_evaluations(solution)
         return 0
-    with distributed.sharing(solution):
-        solution.save(os.path.join(out, "solution.pt"))
-        results, written = write_report(module, solution, out, args.problem, validation=False, data=args.data)
+    solution.save(os.path.join(out, "solution.pt"))
+    with distributed.sharing(solution) as shared:
+        results, written = write_report(module, shared, out, args.problem, validation=False, data=args.data)
     print(f"pinnfield run {args.problem}: {out}")
     checkpoints = [overrides["checkpoint"]] if os.path.isfile(overrides.get("checkpoint", "")) else []
     _print_summary(results, written + [os.path.join(out, "solution.pt")] + checkpoints)
@@ -216,7 +216,7 @@ def _run(args) -> int:
 
 
 def _validate(args) -> int:
-    from pinnfield.problem import Solution
+    from pinnfield.solution import Solution
     from pinnfield.validation.report import write_report
 
     module = _problem_module(args.problem)

@@ -11,12 +11,11 @@ __all__ = ["remember_data", "data_of", "settings_of", "solve_at_scale"]
 
 
 def remember_data(solution, data, settings: dict | None = None):
-    """Record the data path (None: the problem's built-in default) in ``solution.info["data"]``
+    """A copy of ``solution`` recording the data path (None: the problem's built-in default) in ``info["data"]``
     and the problem() settings that shape the data (image size, clip length) in
     ``solution.info["problem_settings"]``, so a report rebuilds the same data."""
-    solution.info["data"] = None if data is None else os.path.abspath(os.fspath(data))
-    solution.info["problem_settings"] = dict(settings or {})
-    return solution
+    return solution.with_info(data=None if data is None else os.path.abspath(os.fspath(data)),
+                              problem_settings=dict(settings or {}))
 
 
 def settings_of(solution) -> dict:

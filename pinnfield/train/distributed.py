@@ -32,7 +32,7 @@ import torch.distributed as dist
 from ..errors import DataError
 
 __all__ = ["Context", "SINGLE", "launched", "start", "current", "share", "shard", "is_main", "rank", "world_size",
-           "data_parallel", "sharing", "serve_evaluations"]
+           "data_parallel", "sharing", "serve_evaluations", "SharedSolution"]
 
 ENVIRONMENT = ("RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")
 """The variables torchrun sets that a process group is initialised from."""
@@ -291,7 +291,7 @@ _STOP = "stop"
 def _evaluate_share(solution, expr, points: np.ndarray, chunk: int, context: Context) -> np.ndarray | None:
     """This rank's rows of ``solution.evaluate(expr, points)``, gathered; the whole (N,) on rank 0."""
     sizes = [share(points.shape[0], Context(context.world, r)) for r in range(context.world)]
-    values = solution.evaluate_here(expr, points[shard(points.shape[0], context)], chunk)
+    values = solution.evaluate(expr, points[shard(points.shape[0], context)], chunk)
     padded = torch.zeros(sizes[0], dtype=torch.float64, device=context.device)  # all_gather takes equal sizes
     padded[:len(values)] = torch.from_numpy(values)
     pieces = [torch.empty_like(padded) for _ in range(context.world)]
@@ -301,26 +301,38 @@ def _evaluate_share(solution, expr, points: np.ndarray, chunk: int, context: Con
     return torch.cat([p[:s] for p, s in zip(pieces, sizes)]).cpu().numpy()
 
 
+class SharedSolution:
+    """A solution whose :meth:`evaluate` splits the points over the ranks of the process group
+    (which run :func:`serve_evaluations` meanwhile); everything else is the solution's own."""
+
+    def __init__(self, solution, context: Context):
+        self.solution, self.context = solution, context
+
+    def evaluate(self, expr, points, chunk: int = 65536) -> np.ndarray:
+        """``solution.evaluate(expr, points, chunk)`` computed by all ranks together."""
+        self.solution.lower(expr, "Solution.evaluate")
+        points = self.solution.check_points(points)
+        dist.broadcast_object_list([(expr, points.shape, chunk)], src=0)
+        full = torch.from_numpy(np.ascontiguousarray(points, dtype=np.float64)).to(self.context.device)
+        dist.broadcast(full, src=0)
+        return _evaluate_share(self.solution, expr, points, chunk, self.context)
+
+    def __getattr__(self, name):
+        return getattr(self.solution, name)
+
+
 @contextlib.contextmanager
 def sharing(solution):
-    """On rank 0 of a process group: within the block, ``solution.evaluate`` splits its points
-    over the ranks, which run :func:`serve_evaluations` meanwhile. Elsewhere: nothing changes."""
+    """On rank 0 of a process group: yields a :class:`SharedSolution` whose ``evaluate`` splits its
+    points over the ranks, which run :func:`serve_evaluations` meanwhile. Elsewhere: yields
+    ``solution`` itself."""
     context = current()
     if context.world == 1 or not context.main:
         yield solution
         return
-
-    def evaluate(expr, points, chunk):
-        dist.broadcast_object_list([(expr, points.shape, chunk)], src=0)
-        full = torch.from_numpy(np.ascontiguousarray(points, dtype=np.float64)).to(context.device)
-        dist.broadcast(full, src=0)
-        return _evaluate_share(solution, expr, points, chunk, context)
-
-    solution.evaluator = evaluate
     try:
-        yield solution
+        yield SharedSolution(solution, context)
     finally:
-        solution.evaluator = None
         dist.broadcast_object_list([_STOP], src=0)
 
 

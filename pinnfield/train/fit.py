@@ -19,7 +19,8 @@ import torch
 
 from ..errors import OptionError
 from ..jets import CompiledSineKernels
-from ..problem import Problem, Solution
+from ..problem import Problem
+from ..solution import Solution
 from .loop import NonFinite, Run, train
 from .optimizers import LBFGS
 from .options import resolve

@@ -70,11 +70,11 @@ def run_case(out: str, case: str, rank: int) -> None:
     elif case == "evaluate":
         result = train("sgd")
         points = np.linspace(-1, 1, 1001)[:, None]
-        with pf.distributed.sharing(result):
-            shared = result.evaluate(sp.diff(u, x), points) if pf.distributed.is_main() else None
+        with pf.distributed.sharing(result) as split:
+            shared = split.evaluate(sp.diff(u, x), points) if pf.distributed.is_main() else None
         if not pf.distributed.is_main():
             pf.distributed.serve_evaluations(result)
-        torch.save({"shared": shared, "here": result.evaluate_here(sp.diff(u, x), points)},
+        torch.save({"shared": shared, "here": result.evaluate(sp.diff(u, x), points)},
                    os.path.join(out, f"{case}_rank{rank}.pt"))
         return
     else:
