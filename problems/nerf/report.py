@@ -35,7 +35,8 @@ from pinnfield.plot import loss_panel, save_figure
 from pinnfield.shape_metrics import extract_mesh, write_mesh
 
 from .._data import data_of, settings_of
-from .data import Views, load_views
+from .data import load_views
+from .views import Views
 from .evaluate import density_grid, depth_errors, fields_of, image_metrics, orbit_poses, render_views
 from .loss import RenderSettings
 from .scenes import write_scene
