@@ -17,12 +17,11 @@ table) in the working directory, and prints the table.
 import argparse
 import time
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 import pinnfield as pf
 from pinnfield.io import write_json
-from pinnfield.plot import save_figure
+from pinnfield.plot import new_figure, save_figure
 from pinnfield.problems import image
 from pinnfield.validation.image_report import fitted_image
 
@@ -72,7 +71,7 @@ for name, (network, lr) in NETWORKS.items():
           flush=True)
 
 # Plot
-fig, axes = plt.subplots(2, 4, figsize=(16, 8.4), constrained_layout=True)
+fig, axes = new_figure(2, 4, (16, 8.4))
 panels = axes.ravel()
 for ax, name in zip(panels, NETWORKS):
     ax.imshow(fits[name], cmap="gray", vmin=0, vmax=1)

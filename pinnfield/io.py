@@ -53,10 +53,10 @@ def _plain(value):
 
 def write_png(path: str, image: np.ndarray) -> None:
     """An image with values in [0, 1] (clipped), (H, W) grey or (H, W, 3) colour, as a PNG."""
-    import matplotlib.pyplot as plt
+    from matplotlib.image import imsave
 
     with atomic_path(path, ".png") as tmp:
-        plt.imsave(tmp, np.clip(image, 0, 1), cmap="gray" if image.ndim == 2 else None, vmin=0, vmax=1, format="png")
+        imsave(tmp, np.clip(image, 0, 1), cmap="gray" if image.ndim == 2 else None, vmin=0, vmax=1, format="png")
 
 
 def write_npz(path: str, **arrays) -> None:

@@ -1,17 +1,22 @@
 """Lowering: a sympy residual -> a torch function of a table of field derivatives.
 
-``lower(expr, context)`` walks the expression once and
+``lower(expr, context)`` runs four stages, one function each:
 
-1. checks every symbol and function against the problem (coordinates, fields, data columns of
-   the sampling region, learnable parameters) and raises an :class:`EquationError` that says
+1. ``_checked_expression``: sympify, bind constants, evaluate derivatives (``.doit()``), and
+   check every symbol and function against the problem (coordinates, fields, data columns of
+   the sampling region, learnable parameters), raising an :class:`EquationError` that says
    how to fix anything it cannot place;
-2. records, per field network, the derivatives it needs as a
-   :class:`~pinnfield.jets.DerivativeRequest`, with derivatives addressed by multi-index over
-   the field's own arguments (never by position in a list);
-3. collapses second derivatives into one quadratic form when the expression depends on them
-   only through a fixed linear combination (``lap(u)``, ``u_tt - 4 lap(u)``): then the jet
-   engine propagates a single tensor for the whole combination;
-4. compiles the rest into nested closures over torch functions. No global state, no printer.
+2. ``_derivative_leaves`` and ``_symbol_leaves``: record, per field network, the derivatives
+   it needs as a :class:`~pinnfield.jets.DerivativeRequest`, with derivatives addressed by
+   multi-index over the field's own arguments (never by position in a list), and make a
+   leaf (a reader of the evaluated table, the points, the data or the parameters) for every
+   derivative, field value, coordinate, data column and parameter;
+3. inside ``_derivative_leaves``: collapse second derivatives into one quadratic form when the
+   expression depends on them only through a fixed linear combination (``lap(u)``,
+   ``u_tt - 4 lap(u)``): then the jet engine propagates a single tensor for the whole
+   combination;
+4. ``_compile``: compile the rest into nested closures over torch functions. No global state,
+   no printer.
 
 The combination test: with the second derivatives D_k of one field output replaced by symbols,
 the expression depends on them only through L = sum_k c_k D_k iff its gradient with respect
@@ -193,6 +198,17 @@ def _collapse(expr, derivatives: list[sp.Derivative]):
 
 def lower(expr, context: LoweringContext) -> LoweredExpression:
     """Lower a sympy residual into a :class:`LoweredExpression` (see the module docstring)."""
+    expr = _checked_expression(expr, context)
+    requests = _Requests()
+    expr, leaves = _derivative_leaves(expr, context, requests)
+    parameters = _symbol_leaves(expr, context, requests, leaves)
+    function = _compile(expr, leaves, context)
+    return LoweredExpression(expr, requests.by_module, parameters, function)
+
+
+def _checked_expression(expr, context: LoweringContext):
+    """Stage 1: ``expr`` as a scalar sympy expression with constants bound and derivatives
+    evaluated (``.doit()``), every function a field and every derivative one of a field."""
     try:
         expr = sp.sympify(expr)
     except (sp.SympifyError, TypeError) as error:
@@ -211,23 +227,40 @@ def lower(expr, context: LoweringContext) -> LoweredExpression:
     expr = expr.doit()
     _check_functions(expr, context)
     _check_derivatives(expr, context)
+    return expr
 
-    leaves: dict = {}
-    requests: dict[int, DerivativeRequest] = {}
 
-    def request(module: int, partials=(), quads=()) -> DerivativeRequest:
-        requests[module] = requests.get(module, DerivativeRequest()).merge(
+class _Requests:
+    """The derivatives each field network must provide, merged in the order they are asked for
+    (a quadratic form's position in its network's request is the index its leaf reads)."""
+
+    def __init__(self):
+        self.by_module: dict[int, DerivativeRequest] = {}
+
+    def add(self, module: int, partials=(), quads=()) -> DerivativeRequest:
+        self.by_module[module] = self.by_module.get(module, DerivativeRequest()).merge(
             DerivativeRequest(frozenset(partials), tuple(quads))
         )
-        return requests[module]
+        return self.by_module[module]
 
-    def partial_leaf(slot: FieldSlot, a):
+    def partial_leaf(self, slot: FieldSlot, a: tuple[int, ...]) -> Compiled:
+        """Request the partial derivative of multi-index ``a`` and read it: (N,)."""
+        self.add(slot.module, partials=[a])
         return lambda env: env.tables[slot.module].partials[a][:, slot.output]
 
-    def quad_leaf(slot: FieldSlot, quad):
-        index = request(slot.module, quads=[quad]).quads.index(quad)
+    def quad_leaf(self, slot: FieldSlot, quad) -> Compiled:
+        """Request the quadratic form ``quad`` (((i, j), c), ...) and read it: (N,)."""
+        index = self.add(slot.module, quads=[quad]).quads.index(quad)
         return lambda env: env.tables[slot.module].quads[index][:, slot.output]
 
+
+def _derivative_leaves(expr, context: LoweringContext, requests: _Requests):
+    """Stages 2 and 3: a leaf per derivative of a field. First and higher (not second) order
+    derivatives are partials; the second derivatives of one field output collapse into one
+    quadratic form when ``expr`` depends on them only through a fixed linear combination
+    (then ``expr`` gets a placeholder for it), else each is its own one-term form.
+    Returns (expr, leaves)."""
+    leaves: dict = {}
     second_order: dict = {}
     for d in expr.atoms(sp.Derivative):
         a = _multi_index(d)
@@ -235,8 +268,7 @@ def lower(expr, context: LoweringContext) -> LoweredExpression:
         if sum(a) == 2:
             second_order.setdefault(d.expr, []).append(d)
         else:
-            request(slot.module, partials=[a])
-            leaves[d] = partial_leaf(slot, a)
+            leaves[d] = requests.partial_leaf(slot, a)
 
     for f, derivatives in second_order.items():
         slot = context.slots[f]
@@ -245,17 +277,20 @@ def lower(expr, context: LoweringContext) -> LoweredExpression:
         if collapsed is not None:
             expr, placeholder, coefficients = collapsed
             quad = tuple(sorted(_quad_of(_multi_index(d), c) for d, c in zip(derivatives, coefficients)))
-            leaves[placeholder] = quad_leaf(slot, quad)
+            leaves[placeholder] = requests.quad_leaf(slot, quad)
         else:
             for d in derivatives:
-                leaves[d] = quad_leaf(slot, (_quad_of(_multi_index(d), 1.0),))
+                leaves[d] = requests.quad_leaf(slot, (_quad_of(_multi_index(d), 1.0),))
+    return expr, leaves
 
+
+def _symbol_leaves(expr, context: LoweringContext, requests: _Requests, leaves: dict) -> tuple[Parameter, ...]:
+    """Stage 2, the rest: leaves (added to ``leaves``) for the field values, coordinates,
+    learnable parameters and data columns ``expr`` uses outside derivatives; an
+    :class:`EquationError` for any other symbol. Returns the parameters, sorted by name."""
     bare = expr.xreplace({d: sp.Dummy() for d in expr.atoms(sp.Derivative)})
     for f in bare.atoms(AppliedUndef):
-        slot = context.slots[f]
-        a = (0,) * len(f.args)
-        request(slot.module, partials=[a])
-        leaves[f] = partial_leaf(slot, a)
+        leaves[f] = requests.partial_leaf(context.slots[f], (0,) * len(f.args))
 
     parameters = []
     for s in sorted(bare.free_symbols - set(leaves), key=str):
@@ -275,8 +310,7 @@ def lower(expr, context: LoweringContext) -> LoweredExpression:
                 f"Bind it with a value (Problem(constants={{{s}: ...}})) or declare "
                 f"pf.Parameter('{s}')."
             )
-    function = _compile(expr, leaves, context)
-    return LoweredExpression(expr, requests, tuple(parameters), function)
+    return tuple(parameters)
 
 
 _UNARY = {

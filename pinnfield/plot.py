@@ -1,17 +1,18 @@
-"""Figures: fields on 2-D grids, error maps, loss curves. Written atomically as PNG."""
+"""Figures: fields on 2-D grids, error maps, loss curves. Written atomically as PNG.
+
+Figures are plain :class:`matplotlib.figure.Figure` objects drawn on their own canvas
+(:func:`new_figure`): nothing here selects a backend or registers figures with pyplot, so
+drawing works without a display and leaves pyplot's state and open-figure list untouched.
+"""
 
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
+from .io import atomic_path
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from .io import atomic_path  # noqa: E402
-
-__all__ = ["field_panel", "loss_panel", "parameter_panel", "save_figure", "panels_figure"]
+__all__ = ["field_panel", "loss_panel", "parameter_panel", "save_figure", "panels_figure", "new_figure"]
 
 PARAMETER_PREFIX = "param:"
 """History keys ``"param:<name>"`` hold a learned parameter's value per step, not a loss."""
@@ -88,12 +89,23 @@ def parameter_panel(ax, history: dict, true_values: dict | None = None) -> None:
     ax.legend(fontsize=8, loc="best")
 
 
-def panels_figure(count: int, size: float = 3.6):
-    fig, axes = plt.subplots(1, count, figsize=(size * count, size * 0.95), constrained_layout=True)
-    return fig, np.atleast_1d(axes)
+def new_figure(rows: int, columns: int, figsize: tuple[float, float]) -> tuple[Figure, np.ndarray]:
+    """A constrained-layout figure of ``figsize`` inches with a (rows, columns) array of axes.
+
+    The figure is not known to pyplot (no backend, no global figure list): save it with
+    :func:`save_figure` or ``fig.savefig``; it is freed when no longer referenced.
+    """
+    fig = Figure(figsize=figsize, layout="constrained")
+    return fig, fig.subplots(rows, columns, squeeze=False)
 
 
-def save_figure(fig, path: str, dpi: int = 120) -> None:
+def panels_figure(count: int, size: float = 3.6) -> tuple[Figure, np.ndarray]:
+    """A figure with one row of ``count`` square-ish panels of ``size`` inches; axes shape (count,)."""
+    fig, axes = new_figure(1, count, (size * count, size * 0.95))
+    return fig, axes[0]
+
+
+def save_figure(fig: Figure, path: str, dpi: int = 120) -> None:
+    """Write ``fig`` to ``path`` as PNG, atomically (a reader never sees a partial file)."""
     with atomic_path(path, ".png") as tmp:
         fig.savefig(tmp, dpi=dpi, format="png")
-    plt.close(fig)

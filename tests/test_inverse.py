@@ -7,17 +7,12 @@ import pathlib
 import subprocess
 import sys
 
-import matplotlib
+import numpy as np
+import pytest
+import sympy as sp
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import sympy as sp  # noqa: E402
-
-import pinnfield as pf  # noqa: E402
-from pinnfield.plot import loss_panel, parameter_panel  # noqa: E402
+import pinnfield as pf
+from pinnfield.plot import loss_panel, panels_figure, parameter_panel
 
 EXAMPLES = pathlib.Path(__file__).parent.parent / "examples"
 x, y = sp.symbols("x y")
@@ -62,7 +57,7 @@ def test_history_without_parameters_has_no_parameter_keys():
 
 def test_parameter_panel_draws_values_and_truth_and_loss_panel_skips_them():
     history = _fit_amplitude().history
-    fig, (losses, values) = plt.subplots(1, 2)
+    fig, (losses, values) = panels_figure(2)
     loss_panel(losses, history)
     parameter_panel(values, history, true_values={"c": 2.5})
     assert "param:c" not in [line.get_label() for line in losses.get_lines()]
@@ -70,7 +65,6 @@ def test_parameter_panel_draws_values_and_truth_and_loss_panel_skips_them():
     curve, truth = values.get_lines()
     assert np.array_equal(curve.get_ydata(), history["param:c"])
     assert truth.get_linestyle() == "--" and set(truth.get_ydata()) == {2.5}
-    plt.close(fig)
 
 
 SMALL = ("--steps", "300", "--lbfgs-steps", "100", "--collocation", "500")

@@ -74,7 +74,7 @@ import scipy.sparse as sparse
 from scipy.integrate import solve_ivp
 from scipy.special import roots_hermite
 
-from pinnfield.errors import DataError, DomainError
+from pinnfield.errors import DataError, DomainError, check_int, check_number
 
 __all__ = ["cole_hopf", "burgers_sine", "solve_burgers_mol"]
 
@@ -172,11 +172,7 @@ def solve_burgers_mol(
     ``(n, len(times))``, ``values[:, k]`` the solution at ``times[k]`` (zero on the ends).
     """
     nu = _checked_nu(nu, "solve_burgers_mol")
-    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 5:
-        raise DomainError(
-            f"solve_burgers_mol: n must be an int >= 5 (nodes, boundary included), got {n!r}; "
-            "use e.g. n=257."
-        )
+    n = check_int(n, "solve_burgers_mol: n (nodes, boundary included)", minimum=5, error=DomainError)
     lo, hi = float(lower), float(upper)
     if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
         raise DomainError(
@@ -185,11 +181,8 @@ def solve_burgers_mol(
         )
     t_eval = _checked_times(times)
     for name, value in (("rtol", rtol), ("atol", atol)):
-        if not (np.isfinite(value) and value > 0):
-            raise DataError(
-                f"solve_burgers_mol: {name} must be a positive finite number, got {value!r}; "
-                "use e.g. rtol=1e-10, atol=1e-12."
-            )
+        check_number(value, f"solve_burgers_mol: {name} (e.g. rtol=1e-10, atol=1e-12)", low=0, low_open=True,
+                     error=DataError)
 
     x = np.linspace(lo, hi, int(n))
     u0 = _call(initial, x, "initial", "solve_burgers_mol")
@@ -329,14 +322,7 @@ def _checked_nu(nu, owner: str) -> float:
 
 
 def _checked_nodes(nodes) -> int:
-    if isinstance(nodes, (bool, np.bool_)) or not isinstance(nodes, (int, np.integer)) or (
-        nodes < 2
-    ):
-        raise DataError(
-            f"cole_hopf: nodes must be an int >= 2 (Gauss-Hermite nodes), got {nodes!r}; use "
-            "e.g. nodes=400."
-        )
-    return int(nodes)
+    return check_int(nodes, "cole_hopf: nodes (Gauss-Hermite nodes, e.g. 400)", minimum=2, error=DataError)
 
 
 def _checked_xt(x, t, owner: str) -> tuple[np.ndarray, np.ndarray]:

@@ -14,7 +14,7 @@ import numpy as np
 
 from pinnfield import metrics
 from pinnfield.io import grid_points
-from pinnfield.plot import field_panel, loss_panel, panels_figure
+from pinnfield.plot import field_panel, loss_panel, new_figure, panels_figure
 
 __all__ = ["Comparison", "compare_on_grid", "comparison_figure", "snapshot_figure"]
 
@@ -137,8 +137,6 @@ def snapshot_figure(comparison: Comparison, history: dict | None = None, labels=
     time with PINN, reference and |PINN - reference| maps on shared colour scales, and the
     loss curves beside the first row.
     """
-    import matplotlib.pyplot as plt
-
     c = comparison
     times = c.axes[-1]
     picks = np.linspace(0, len(times) - 1, count).round().astype(int)
@@ -146,7 +144,7 @@ def snapshot_figure(comparison: Comparison, history: dict | None = None, labels=
     (low, high), (_, error_high) = _scales(c, panels)
     columns = max(count, len(panels) + 1) if c.pinn.ndim == 2 else len(panels) + 1
     rows = 2 if c.pinn.ndim == 2 else count
-    fig, grid = plt.subplots(rows, columns, figsize=(3.6 * columns, 3.3 * rows), constrained_layout=True, squeeze=False)
+    fig, grid = new_figure(rows, columns, (3.6 * columns, 3.3 * rows))
     for ax in grid.ravel():
         ax.set_visible(False)
 

@@ -66,8 +66,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from pinnfield.errors import DataError, DomainError
-from pinnfield.validation.fd import FDSolution, _checked_counts
+from pinnfield.errors import DataError, DomainError, check_int, check_number
+from pinnfield.validation.fd import FDSolution, check_counts, check_grid_box
 
 __all__ = ["solve_eikonal_box"]
 
@@ -102,8 +102,8 @@ def solve_eikonal_box(
     Returns ``FDSolution(axes=(x, y), values, order=1)``, ``values`` of shape ``(n_x, n_y)``
     ('ij' indexing), finite everywhere.
     """
-    lo, hi = _checked_box(lower, upper)
-    counts = _checked_counts(n, 2, _NAME)
+    lo, hi = check_grid_box(lower, upper, _NAME, dims=(2,))
+    counts = check_counts(n, 2, _NAME)
     points = _checked_sources(sources, lo, hi)
     tol, max_sweeps = _checked_settings(tol, max_sweeps)
     axes = tuple(np.linspace(a, b, m) for a, b, m in zip(lo, hi, counts))
@@ -265,29 +265,6 @@ def _speed_values(speed, coords: list[np.ndarray], where: str) -> np.ndarray:
     return out
 
 
-def _checked_box(lower, upper) -> tuple[np.ndarray, np.ndarray]:
-    lo = np.atleast_1d(np.asarray(lower, dtype=float))
-    hi = np.atleast_1d(np.asarray(upper, dtype=float))
-    if lo.shape != (2,) or hi.shape != (2,):
-        raise DomainError(
-            f"{_NAME}: lower and upper must each hold 2 bounds (a 2-D box), got "
-            f"lower={lo.tolist()} and upper={hi.tolist()}; pass (x_min, y_min) and "
-            "(x_max, y_max)."
-        )
-    if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
-        raise DomainError(
-            f"{_NAME}: lower and upper must be finite, got lower={lo.tolist()}, "
-            f"upper={hi.tolist()}; use finite bounds."
-        )
-    if np.any(lo >= hi):
-        axis = int(np.argmax(lo >= hi))
-        raise DomainError(
-            f"{_NAME}: lower must be < upper on every axis, got lower[{axis}]={lo[axis]} >= "
-            f"upper[{axis}]={hi[axis]}; swap or widen the bounds."
-        )
-    return lo, hi
-
-
 def _checked_sources(sources, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     try:
         points = np.asarray(sources, dtype=float)
@@ -323,15 +300,6 @@ def _checked_sources(sources, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
 
 
 def _checked_settings(tol, max_sweeps) -> tuple[float, int]:
-    if not (isinstance(tol, (int, float, np.floating, np.integer)) and np.isfinite(tol)
-            and tol >= 0):
-        raise DataError(
-            f"{_NAME}: tol must be a finite number >= 0, got {tol!r}; use e.g. 1e-10."
-        )
-    if (isinstance(max_sweeps, (bool, np.bool_))
-            or not isinstance(max_sweeps, (int, np.integer)) or max_sweeps < 1):
-        raise DataError(
-            f"{_NAME}: max_sweeps must be a positive int (single sweeps, four per round), got "
-            f"{max_sweeps!r}; use e.g. 200."
-        )
-    return float(tol), int(max_sweeps)
+    tol = check_number(tol, f"{_NAME}: tol", low=0, error=DataError)
+    max_sweeps = check_int(max_sweeps, f"{_NAME}: max_sweeps", minimum=1, error=DataError)
+    return tol, max_sweeps

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Callable, Sequence
+from typing import Callable, ClassVar, Sequence
 
 import numpy as np
 import scipy.sparse as sparse
@@ -48,18 +48,22 @@ from scipy.fft import dstn
 from scipy.interpolate import RegularGridInterpolator, make_interp_spline
 from scipy.sparse.linalg import spsolve
 
-from pinnfield.errors import DataError, DomainError
+from pinnfield.errors import DataError, DomainError, check_box, check_int
 
 try:
     from scipy.interpolate import NdBSpline
 except ImportError:
     NdBSpline = None
 
-__all__ = ["FDSolution", "solve_poisson_box", "convergence_order"]
+__all__ = [
+    "FDSolution", "solve_poisson_box", "convergence_order", "check_grid_box", "check_counts",
+    "boundary_mask", "evaluate_on_grid",
+]
 
 ORDER = 2
 SPARSE_DIRECT_MAX_3D = 16_000
 _CUBIC_MIN_NODES = 4
+_CALLER = "solve_poisson_box"
 
 
 @dataclass(frozen=True, eq=False)
@@ -71,20 +75,22 @@ class FDSolution:
     ``(axes[0][i], axes[1][j], ...)`` (``indexing='ij'``), boundary nodes included.
     ``order``: declared order of accuracy of the scheme in the grid spacing (2).
 
-    The arrays are stored as read-only float copies, so the cached interpolator stays valid.
+    The arrays are stored as read-only copies (axes float, values of the class's ``dtype``:
+    float here, complex in ``ComplexFDSolution``), so the cached interpolator stays valid.
     """
 
     axes: tuple[np.ndarray, ...]
     values: np.ndarray
     order: int = ORDER
+    dtype: ClassVar[type] = float
 
     def __post_init__(self):
-        axes = tuple(_read_only(a) for a in self.axes)
-        values = _read_only(self.values)
+        axes = tuple(_read_only(a, float) for a in self.axes)
+        values = _read_only(self.values, self.dtype)
         shape = tuple(len(a) for a in axes)
         if any(a.ndim != 1 for a in axes) or values.shape != shape:
             raise DataError(
-                f"FDSolution: values must have shape (len(axes[0]), ..., len(axes[-1])) = {shape} "
+                f"{type(self).__name__}: values must have shape (len(axes[0]), ..., len(axes[-1])) = {shape} "
                 f"with 1-D axes, got values of shape {values.shape}; build values with "
                 "indexing='ij' on the axes."
             )
@@ -196,18 +202,18 @@ def solve_poisson_box(
     Returns ``FDSolution(axes, values, order=2)``: ``axes`` the node coordinates per axis,
     ``values`` of shape ``(n_1, ..., n_d)`` (``indexing='ij'``), equal to ``g`` on the boundary.
     """
-    lo, hi = _checked_box(lower, upper)
-    counts = _checked_counts(n, len(lo))
+    lo, hi = check_grid_box(lower, upper, _CALLER, dims=(2, 3))
+    counts = check_counts(n, len(lo), _CALLER)
     axes = tuple(np.linspace(a, b, m) for a, b, m in zip(lo, hi, counts))
     h = np.array([a[1] - a[0] for a in axes])
 
     values = np.zeros(counts)
-    on_boundary = _boundary_mask(counts)
+    on_boundary = boundary_mask(counts)
     grids = np.meshgrid(*axes, indexing="ij")
-    values[on_boundary] = _evaluate(boundary, "boundary", [x[on_boundary] for x in grids])
+    values[on_boundary] = evaluate_on_grid(boundary, "boundary", [x[on_boundary] for x in grids], _CALLER)
 
     interior = (slice(1, -1),) * len(counts)
-    f = _evaluate(source, "source", np.meshgrid(*(a[1:-1] for a in axes), indexing="ij"))
+    f = evaluate_on_grid(source, "source", np.meshgrid(*(a[1:-1] for a in axes), indexing="ij"), _CALLER)
     rhs = f + _boundary_load(values, h)
     values[interior] = _solve_interior(rhs, h)
     return FDSolution(axes=axes, values=values, order=ORDER)
@@ -252,40 +258,26 @@ def _tensor_cubic_spline(axes: tuple[np.ndarray, ...], values: np.ndarray) -> Nd
     return NdBSpline(tuple(knots), coefficients, 3)
 
 
-def _read_only(array) -> np.ndarray:
-    out = np.array(array, dtype=float)
+def _read_only(array, dtype) -> np.ndarray:
+    out = np.array(array, dtype=dtype)
     out.setflags(write=False)
     return out
 
 
-def _checked_box(lower, upper) -> tuple[np.ndarray, np.ndarray]:
-    lo = np.atleast_1d(np.asarray(lower, dtype=float))
-    hi = np.atleast_1d(np.asarray(upper, dtype=float))
-    if lo.ndim != 1 or hi.ndim != 1 or lo.shape != hi.shape:
+def check_grid_box(lower, upper, caller: str, dims: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """The box ``[lower, upper]`` as two float arrays of shape ``(d,)`` with ``d`` in ``dims``
+    and ``lower < upper`` on every axis (``pinnfield.errors.check_box``); errors name ``caller``."""
+    lo, hi = check_box(lower, upper, f"{caller}: the box [lower, upper]")
+    if lo.size not in dims:
+        allowed = " or ".join(str(d) for d in dims)
         raise DomainError(
-            f"solve_poisson_box: lower and upper must be 1-D sequences of the same length, got "
-            f"lower={lo.tolist()} and upper={hi.tolist()}; give one bound per axis in each."
-        )
-    if lo.size not in (2, 3):
-        raise DomainError(
-            f"solve_poisson_box: box dimension must be 2 or 3, got dimension {lo.size} "
-            f"(lower={lo.tolist()}); give 2 or 3 bounds in lower and upper."
-        )
-    if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
-        raise DomainError(
-            f"solve_poisson_box: lower and upper must be finite, got lower={lo.tolist()}, "
-            f"upper={hi.tolist()}; use finite bounds."
-        )
-    if np.any(lo >= hi):
-        axis = int(np.argmax(lo >= hi))
-        raise DomainError(
-            f"solve_poisson_box: lower must be < upper on every axis, got lower[{axis}]="
-            f"{lo[axis]} >= upper[{axis}]={hi[axis]}; swap or widen the bounds."
+            f"{caller}: box dimension must be {allowed}, got dimension {lo.size} "
+            f"(lower={lo.tolist()}); give {allowed} bounds in lower and upper."
         )
     return lo, hi
 
 
-def _checked_counts(n, d: int, caller: str = "solve_poisson_box") -> tuple[int, ...]:
+def check_counts(n, d: int, caller: str) -> tuple[int, ...]:
     """``n`` (an int, or one int per axis) as ``d`` node counts, each >= 3; errors name ``caller``."""
     raw = (n,) * d if np.ndim(n) == 0 else tuple(n)
     if len(raw) != d:
@@ -293,55 +285,47 @@ def _checked_counts(n, d: int, caller: str = "solve_poisson_box") -> tuple[int, 
             f"{caller}: n must be an int or {d} ints (one per axis), got {n!r}; "
             f"pass a single int or a tuple of length {d}."
         )
-    counts = []
-    for m in raw:
-        if isinstance(m, (bool, np.bool_)) or not isinstance(m, (int, np.integer)):
-            raise DomainError(
-                f"{caller}: n must contain integers, got {n!r}; pass node counts as ints."
-            )
-        if m < 3:
-            raise DomainError(
-                f"{caller}: n must be >= 3 nodes per axis (boundary nodes included, at "
-                f"least one interior node), got n={n!r}; use n >= 3."
-            )
-        counts.append(int(m))
-    return tuple(counts)
+    return tuple(check_int(m, f"{caller}: n", minimum=3, error=DomainError) for m in raw)
 
 
-def _boundary_mask(counts: tuple[int, ...]) -> np.ndarray:
+def boundary_mask(counts: tuple[int, ...]) -> np.ndarray:
     """Boolean array of shape ``counts``, True on the boundary nodes."""
     mask = np.ones(counts, dtype=bool)
     mask[(slice(1, -1),) * len(counts)] = False
     return mask
 
 
-def _evaluate(fn, name: str, coords: list[np.ndarray]) -> np.ndarray:
-    """``fn(*coords)`` as a float array of the coordinates' shape, checked to be finite."""
+def evaluate_on_grid(fn, name: str, coords: list[np.ndarray], caller: str, *, dtype: type = float,
+                     example: str = "lambda x, y: 0 * x") -> np.ndarray:
+    """``fn(*coords)`` as an array of ``dtype`` (float or complex) and of the coordinates' shape
+    (a scalar is broadcast), checked to be finite; errors name ``caller``, ``name`` and, for a
+    non-callable ``fn``, suggest ``example``."""
     if not callable(fn):
         raise DataError(
-            f"solve_poisson_box: {name} must be a callable of the coordinate arrays, got "
-            f"{type(fn).__name__}; pass e.g. lambda x, y: 0 * x."
+            f"{caller}: {name} must be a callable of the coordinate arrays, got "
+            f"{type(fn).__name__}; pass e.g. {example}."
         )
     shape = coords[0].shape
+    kind = "real numbers" if dtype is float else "real or complex numbers"
     try:
-        out = np.asarray(fn(*coords), dtype=float)
+        out = np.asarray(fn(*coords), dtype=dtype)
     except (TypeError, ValueError) as exc:
         raise DataError(
-            f"solve_poisson_box: {name} must return real numbers for {len(coords)} coordinate "
-            f"arrays, but calling it failed ({exc}); make it accept arrays and return floats."
+            f"{caller}: {name} must return {kind} for {len(coords)} array argument(s), but calling "
+            f"it failed ({exc}); make it accept arrays and return {kind}."
         ) from exc
     if out.ndim == 0:
-        out = np.full(shape, float(out))
+        out = np.full(shape, out[()], dtype=dtype)
     if out.shape != shape:
         raise DataError(
-            f"solve_poisson_box: {name} must return an array of shape {shape} (the shape of its "
-            f"coordinate arguments) or a scalar, got shape {out.shape}; make it numpy-vectorised."
+            f"{caller}: {name} must return an array of shape {shape} (the shape of its "
+            f"arguments) or a scalar, got shape {out.shape}; make it numpy-vectorised."
         )
     if not np.all(np.isfinite(out)):
         bad = int(np.size(out) - np.count_nonzero(np.isfinite(out)))
         raise DataError(
-            f"solve_poisson_box: {name} must return finite values, got {bad} NaN or infinite "
-            f"value(s) out of {out.size}; fix {name} on the box (check divisions and logs)."
+            f"{caller}: {name} must return finite values, got {bad} NaN or infinite value(s) "
+            f"out of {out.size}; fix {name} on the box (check divisions and logs)."
         )
     return out
 

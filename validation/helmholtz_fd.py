@@ -58,16 +58,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Callable, Sequence
+from typing import Callable, ClassVar, Sequence
 
 import numpy as np
 import scipy.sparse as sparse
 from scipy.sparse.linalg import spsolve
 
-from pinnfield.errors import DataError, DomainError
-from pinnfield.validation.fd import ORDER, FDSolution, _boundary_mask, _checked_counts
+from pinnfield.errors import DomainError, check_instance, check_int, check_number
+from pinnfield.validation.fd import (
+    ORDER, FDSolution, boundary_mask, check_counts, check_grid_box, evaluate_on_grid,
+)
 
 __all__ = ["PML", "ComplexFDSolution", "stretch", "solve_helmholtz_box"]
+
+_CALLER = "solve_helmholtz_box"
 
 
 @dataclass(frozen=True)
@@ -91,30 +95,17 @@ class PML:
     power: int = 2
 
     def __post_init__(self):
-        if not (np.isfinite(self.width) and self.width > 0):
-            raise DomainError(
-                f"PML: width must be a positive finite length, got width={self.width!r}; pass "
-                "the thickness of the layer, e.g. a tenth to a quarter of the box side."
-            )
-        if not (np.isfinite(self.strength) and self.strength >= 0):
-            raise DomainError(
-                f"PML: strength must be finite and >= 0 (the damping of the layer), got "
-                f"strength={self.strength!r}; use a value of a few units, e.g. 5."
-            )
-        if (
-            isinstance(self.power, (bool, np.bool_))
-            or not isinstance(self.power, (int, np.integer))
-            or self.power < 1
-        ):
-            raise DomainError(
-                f"PML: power must be an int >= 1 (the profile (d / width)**power), got "
-                f"power={self.power!r}; use 2 (smooth onset, second-order accurate) or 3."
-            )
+        check_number(self.width, "PML: width (the layer thickness, e.g. a tenth of the box side)",
+                     low=0, low_open=True, error=DomainError)
+        check_number(self.strength, "PML: strength (the damping, e.g. 5)", low=0, error=DomainError)
+        check_int(self.power, "PML: power (of the profile (d / width)**power, 2 keeps second order)",
+                  minimum=1, error=DomainError)
 
 
 @dataclass(frozen=True, eq=False)
-class ComplexFDSolution:
-    """A complex finite-difference solution on a uniform tensor grid.
+class ComplexFDSolution(FDSolution):
+    """A complex finite-difference solution on a uniform tensor grid: an ``FDSolution`` whose
+    ``values`` are complex.
 
     ``axes``: ``d`` increasing 1-D float arrays, the node coordinates per axis.
     ``values``: complex array of shape ``(n_1, ..., n_d)``, ``values[i, j]`` the solution at
@@ -125,32 +116,7 @@ class ComplexFDSolution:
     ``interpolate`` returns the complex combination. Arrays are stored as read-only copies.
     """
 
-    axes: tuple[np.ndarray, ...]
-    values: np.ndarray
-    order: int = ORDER
-
-    def __post_init__(self):
-        axes = tuple(_frozen(a, float) for a in self.axes)
-        values = _frozen(self.values, complex)
-        shape = tuple(len(a) for a in axes)
-        if any(a.ndim != 1 for a in axes) or values.shape != shape:
-            raise DataError(
-                f"ComplexFDSolution: values must have shape (len(axes[0]), ..., len(axes[-1])) = "
-                f"{shape} with 1-D axes, got values of shape {values.shape}; build values with "
-                "indexing='ij' on the axes."
-            )
-        object.__setattr__(self, "axes", axes)
-        object.__setattr__(self, "values", values)
-
-    @property
-    def ndim(self) -> int:
-        """Number of space dimensions ``d``."""
-        return len(self.axes)
-
-    @property
-    def spacing(self) -> tuple[float, ...]:
-        """Grid spacing ``h_k`` per axis."""
-        return tuple(float(a[1] - a[0]) for a in self.axes)
+    dtype: ClassVar[type] = complex
 
     @cached_property
     def real(self) -> FDSolution:
@@ -161,10 +127,6 @@ class ComplexFDSolution:
     def imag(self) -> FDSolution:
         """The imaginary part as an ``FDSolution`` (same axes and order)."""
         return FDSolution(self.axes, self.values.imag, self.order)
-
-    def points(self) -> np.ndarray:
-        """All grid nodes as an ``(M, d)`` array in the C order of ``values.reshape(-1)``."""
-        return self.real.points()
 
     def interpolate(self, points) -> np.ndarray:
         """Complex values at ``points`` (shape ``(M, d)``, inside the box); returns shape ``(M,)``.
@@ -220,25 +182,13 @@ def solve_helmholtz_box(
     ``(n_1, n_2)`` (``indexing='ij'``), equal to ``g`` on the boundary; ``.real`` / ``.imag`` give
     the parts as ``FDSolution`` objects. The dtype is complex even when the solution is real.
     """
-    caller = "solve_helmholtz_box"
-    lo, hi = _checked_box(lower, upper, caller)
-    counts = _checked_counts(n, 2, caller)
-    if isinstance(k, (bool, np.bool_)) or not np.isscalar(k) or np.iscomplexobj(k):
-        raise DomainError(
-            f"{caller}: k must be a real number (the wavenumber), got {k!r}; pass a positive float."
-        )
-    if not (np.isfinite(k) and k > 0):
-        raise DomainError(
-            f"{caller}: k must be positive and finite (the wavenumber), got k={k!r}; pass e.g. "
-            "k = 2 pi / wavelength."
-        )
+    lo, hi = check_grid_box(lower, upper, _CALLER, dims=(2,))
+    counts = check_counts(n, 2, _CALLER)
+    check_number(k, f"{_CALLER}: k (the wavenumber, e.g. 2 pi / wavelength)", low=0, low_open=True,
+                 error=DomainError)
     if pml is not None:
-        if not isinstance(pml, PML):
-            raise DomainError(
-                f"{caller}: pml must be a PML or None, got {type(pml).__name__}; pass "
-                "PML(width=...)."
-            )
-        _check_pml_fits(pml, hi - lo, caller)
+        check_instance(pml, PML, f"{_CALLER}: pml", "PML(width=0.1) or None", error=DomainError)
+        _check_pml_fits(pml, hi - lo, _CALLER)
 
     axes = tuple(np.linspace(a, b, m) for a, b, m in zip(lo, hi, counts))
     hx, hy = (float(a[1] - a[0]) for a in axes)
@@ -256,11 +206,13 @@ def solve_helmholtz_box(
     diagonal = c_node * k**2 - (west + east + south + north)
 
     values = np.zeros(counts, dtype=complex)
-    on_boundary = _boundary_mask(counts)
+    on_boundary = boundary_mask(counts)
     grids = np.meshgrid(*axes, indexing="ij")
     if boundary is not None:
-        values[on_boundary] = _evaluate(boundary, "boundary", [g[on_boundary] for g in grids])
-    f = _evaluate(source, "source", [g[1:-1, 1:-1] for g in grids])
+        values[on_boundary] = evaluate_on_grid(
+            boundary, "boundary", [g[on_boundary] for g in grids], _CALLER, dtype=complex
+        )
+    f = evaluate_on_grid(source, "source", [g[1:-1, 1:-1] for g in grids], _CALLER, dtype=complex)
 
     load = (
         west * values[:-2, 1:-1]
@@ -306,63 +258,3 @@ def _check_pml_fits(pml: PML, sides: np.ndarray, caller: str) -> None:
             f"{np.asarray(sides).tolist()} and the layer must be narrower than half of every "
             f"side (here {half}); use a smaller width or a larger box."
         )
-
-
-def _frozen(array, dtype) -> np.ndarray:
-    out = np.array(array, dtype=dtype)
-    out.setflags(write=False)
-    return out
-
-
-def _checked_box(lower, upper, caller: str) -> tuple[np.ndarray, np.ndarray]:
-    lo = np.atleast_1d(np.asarray(lower, dtype=float))
-    hi = np.atleast_1d(np.asarray(upper, dtype=float))
-    if lo.ndim != 1 or hi.ndim != 1 or lo.shape != (2,) or hi.shape != (2,):
-        raise DomainError(
-            f"{caller}: lower and upper must be sequences of 2 numbers (a 2-D box), got "
-            f"lower={lo.tolist()} and upper={hi.tolist()}; give one bound per axis in each."
-        )
-    if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
-        raise DomainError(
-            f"{caller}: lower and upper must be finite, got lower={lo.tolist()}, "
-            f"upper={hi.tolist()}; use finite bounds."
-        )
-    if np.any(lo >= hi):
-        axis = int(np.argmax(lo >= hi))
-        raise DomainError(
-            f"{caller}: lower must be < upper on every axis, got lower[{axis}]={lo[axis]} >= "
-            f"upper[{axis}]={hi[axis]}; swap or widen the bounds."
-        )
-    return lo, hi
-
-
-def _evaluate(fn, name: str, coords: list[np.ndarray]) -> np.ndarray:
-    """``fn(*coords)`` as a complex array of the coordinates' shape, checked to be finite."""
-    caller = "solve_helmholtz_box"
-    if not callable(fn):
-        raise DataError(
-            f"{caller}: {name} must be a callable of the coordinate arrays, got "
-            f"{type(fn).__name__}; pass e.g. lambda x, y: 0 * x."
-        )
-    shape = coords[0].shape
-    try:
-        out = np.asarray(fn(*coords), dtype=complex)
-    except (TypeError, ValueError) as exc:
-        raise DataError(
-            f"{caller}: {name} must return real or complex numbers for {len(coords)} coordinate "
-            f"arrays, but calling it failed ({exc}); make it accept arrays and return numbers."
-        ) from exc
-    if out.ndim == 0:
-        out = np.full(shape, out[()])
-    if out.shape != shape:
-        raise DataError(
-            f"{caller}: {name} must return an array of shape {shape} (the shape of its "
-            f"coordinate arguments) or a scalar, got shape {out.shape}; make it numpy-vectorised."
-        )
-    if not np.all(np.isfinite(out)):
-        bad = int(np.size(out) - np.count_nonzero(np.isfinite(out)))
-        raise DataError(
-            f"{caller}: {name} must return finite values, got {bad} NaN or infinite value(s) "
-            f"out of {out.size}; fix {name} on the box (check divisions and logs)."
-        )
-    return out

@@ -39,12 +39,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Callable, Sequence
 
 import numpy as np
 
-from pinnfield.errors import DataError, DomainError
-from pinnfield.validation.fd import ORDER, FDSolution, _boundary_mask, _checked_counts
+from pinnfield.errors import DomainError, check_int
+from pinnfield.validation.fd import (
+    ORDER, FDSolution, boundary_mask, check_counts, check_grid_box, evaluate_on_grid,
+)
 
 __all__ = ["WaveFDSolution", "solve_wave_box"]
 
@@ -112,99 +115,119 @@ def solve_wave_box(
     Returns ``WaveFDSolution(axes, values, order=2)``: ``axes = (x, [y,] t)`` with ``t`` the
     ``frames`` output times, ``values`` of shape ``(n_1, [n_2,] frames)``, time last.
     """
-    lo, hi = _checked_box(lower, upper)
-    d = lo.size
-    counts = _checked_counts(n, d, _CALLER)
+    lo, hi = check_grid_box(lower, upper, _CALLER, dims=(1, 2))
+    counts = check_counts(n, lo.size, _CALLER)
     t0, t1 = _checked_interval(t0, t1)
-    frames = _checked_frames(frames)
-    cfl = _checked_cfl(cfl, d)
+    frames = check_int(frames, f"{_CALLER}: frames (output times, t0 and t1 included)", minimum=2,
+                       error=DomainError)
+    cfl = _checked_cfl(cfl, lo.size)
 
     axes = tuple(np.linspace(a, b, m) for a, b, m in zip(lo, hi, counts))
-    h = np.array([a[1] - a[0] for a in axes])
-    grids = np.meshgrid(*axes, indexing="ij")
-    c = _checked_speed(speed, grids)
-    interior = (slice(1, -1),) * d
-    c2 = c[interior] ** 2
+    grid = _Grid(axes, _checked_speed(speed, np.meshgrid(*axes, indexing="ij")))
+    clock = _Clock.of(t0, t1, frames, cfl * float(grid.h.min()) / float(grid.c.max()))
+    walls = _Walls(grid, clock, boundary)
 
-    frame_spacing = (t1 - t0) / (frames - 1)
-    dt_max = cfl * float(h.min()) / float(c.max())
-    substeps = max(1, math.ceil(frame_spacing / dt_max * (1 - 1e-9)))
-    steps = substeps * (frames - 1)
-    dt = frame_spacing / substeps
-    times = t0 + (t1 - t0) * np.arange(frames) / (frames - 1)
-    times[-1] = t1
+    previous = _evaluate(initial, "initial", grid.nodes).copy()
+    v0 = np.zeros(counts) if velocity is None else _evaluate(velocity, "velocity", grid.nodes)
+    walls.apply(previous, 0)
+    values = np.empty(counts + (frames,))
+    values[..., 0] = previous
+    _leapfrog(grid, clock, walls, previous, v0, values)
+    return WaveFDSolution(axes=axes + (clock.times,), values=values, order=ORDER)
 
-    on_boundary = _boundary_mask(counts)
-    wall_coords = [g[on_boundary] for g in grids]
 
-    def apply_walls(u: np.ndarray, step: int) -> None:
-        if boundary is None:
-            u[on_boundary] = 0.0
-            return
-        t = t0 + (t1 - t0) * step / steps
-        time = np.full(wall_coords[0].shape, t)
-        u[on_boundary] = _evaluate(boundary, "boundary", [*wall_coords, time])
+@dataclass(frozen=True, eq=False)
+class _Grid:
+    """The space grid: ``axes``, spacings ``h`` (d,), meshgrid ``nodes`` (d arrays of shape
+    ``(n_1, ..., n_d)``), wave speed ``c`` on the nodes and ``c**2`` on the interior nodes."""
 
-    def laplacian(u: np.ndarray) -> np.ndarray:
-        out = np.zeros(c2.shape)
+    axes: tuple[np.ndarray, ...]
+    c: np.ndarray
+
+    @cached_property
+    def h(self) -> np.ndarray:
+        return np.array([a[1] - a[0] for a in self.axes])
+
+    @cached_property
+    def nodes(self) -> list[np.ndarray]:
+        return np.meshgrid(*self.axes, indexing="ij")
+
+    @property
+    def interior(self) -> tuple[slice, ...]:
+        return (slice(1, -1),) * len(self.axes)
+
+    @cached_property
+    def c2(self) -> np.ndarray:
+        return self.c[self.interior] ** 2
+
+    def laplacian(self, u: np.ndarray) -> np.ndarray:
+        """``lap_h(u)`` on the interior nodes, shape ``(n_1 - 2, ..., n_d - 2)``."""
+        d, h, interior = len(self.axes), self.h, self.interior
+        out = np.zeros(tuple(len(a) - 2 for a in self.axes))
         for k in range(d):
             below = tuple(slice(0, -2) if j == k else slice(1, -1) for j in range(d))
             above = tuple(slice(2, None) if j == k else slice(1, -1) for j in range(d))
             out += (u[below] - 2.0 * u[interior] + u[above]) / h[k] ** 2
         return out
 
-    previous = _evaluate(initial, "initial", grids).copy()
-    v0 = np.zeros(counts) if velocity is None else _evaluate(velocity, "velocity", grids)
-    apply_walls(previous, 0)
 
-    values = np.empty(counts + (frames,))
-    values[..., 0] = previous
+@dataclass(frozen=True)
+class _Clock:
+    """Time levels: ``substeps`` steps of ``dt`` per frame, ``steps`` in all, output ``times``."""
 
-    dt2c2 = dt**2 * c2
+    t0: float
+    t1: float
+    substeps: int
+    steps: int
+    dt: float
+    times: np.ndarray
+
+    @classmethod
+    def of(cls, t0: float, t1: float, frames: int, dt_max: float) -> "_Clock":
+        """The smallest number of equal substeps per frame with ``dt <= dt_max`` (up to 1e-9)."""
+        frame_spacing = (t1 - t0) / (frames - 1)
+        substeps = max(1, math.ceil(frame_spacing / dt_max * (1 - 1e-9)))
+        times = t0 + (t1 - t0) * np.arange(frames) / (frames - 1)
+        times[-1] = t1
+        return cls(t0, t1, substeps, substeps * (frames - 1), frame_spacing / substeps, times)
+
+    def time(self, step: int) -> float:
+        return self.t0 + (self.t1 - self.t0) * step / self.steps
+
+
+class _Walls:
+    """Sets the boundary nodes to ``g(x, t)`` (0 without ``boundary``) at a time level."""
+
+    def __init__(self, grid: _Grid, clock: _Clock, boundary):
+        self.mask = boundary_mask(tuple(len(a) for a in grid.axes))
+        self.coords = [g[self.mask] for g in grid.nodes]
+        self.clock, self.boundary = clock, boundary
+
+    def apply(self, u: np.ndarray, step: int) -> None:
+        if self.boundary is None:
+            u[self.mask] = 0.0
+            return
+        time = np.full(self.coords[0].shape, self.clock.time(step))
+        u[self.mask] = _evaluate(self.boundary, "boundary", [*self.coords, time])
+
+
+def _leapfrog(grid: _Grid, clock: _Clock, walls: _Walls, previous, v0, values) -> None:
+    """Taylor first step, then leapfrog to ``clock.steps``, writing every frame into ``values``
+    (frame 0, ``previous``, is already there)."""
+    interior, dt2c2 = grid.interior, clock.dt**2 * grid.c2
     current = previous.copy()
-    current[interior] += dt * v0[interior] + 0.5 * dt2c2 * laplacian(previous)
-    apply_walls(current, 1)
-    if substeps == 1:
+    current[interior] += clock.dt * v0[interior] + 0.5 * dt2c2 * grid.laplacian(previous)
+    walls.apply(current, 1)
+    if clock.substeps == 1:
         values[..., 1] = current
 
-    for step in range(1, steps):
-        update = 2.0 * current[interior] - previous[interior] + dt2c2 * laplacian(current)
+    for step in range(1, clock.steps):
+        update = 2.0 * current[interior] - previous[interior] + dt2c2 * grid.laplacian(current)
         previous[interior] = update
-        apply_walls(previous, step + 1)
+        walls.apply(previous, step + 1)
         previous, current = current, previous
-        if (step + 1) % substeps == 0:
-            values[..., (step + 1) // substeps] = current
-
-    return WaveFDSolution(axes=axes + (times,), values=values, order=ORDER)
-
-
-def _checked_box(lower, upper) -> tuple[np.ndarray, np.ndarray]:
-    try:
-        lo = np.atleast_1d(np.asarray(lower, dtype=float))
-        hi = np.atleast_1d(np.asarray(upper, dtype=float))
-    except (TypeError, ValueError) as exc:
-        raise DomainError(
-            f"{_CALLER}: lower and upper must be numbers or sequences of numbers, got "
-            f"lower={lower!r}, upper={upper!r}; pass e.g. 0.0, 1.0 or (0, 0), (1, 1)."
-        ) from exc
-    if lo.ndim != 1 or hi.ndim != 1 or lo.shape != hi.shape or lo.size not in (1, 2):
-        raise DomainError(
-            f"{_CALLER}: lower and upper must be floats or sequences of the same length 1 or 2 "
-            f"(a 1-D interval or a 2-D box), got lower={lo.tolist()} and upper={hi.tolist()}; "
-            "give one bound per space axis in each."
-        )
-    if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
-        raise DomainError(
-            f"{_CALLER}: lower and upper must be finite, got lower={lo.tolist()}, "
-            f"upper={hi.tolist()}; use finite bounds."
-        )
-    if np.any(lo >= hi):
-        axis = int(np.argmax(lo >= hi))
-        raise DomainError(
-            f"{_CALLER}: lower must be < upper on every axis, got lower[{axis}]={lo[axis]} >= "
-            f"upper[{axis}]={hi[axis]}; swap or widen the bounds."
-        )
-    return lo, hi
+        if (step + 1) % clock.substeps == 0:
+            values[..., (step + 1) // clock.substeps] = current
 
 
 def _checked_interval(t0, t1) -> tuple[float, float]:
@@ -220,20 +243,6 @@ def _checked_interval(t0, t1) -> tuple[float, float]:
             f"t0={a}, t1={b}; pass a final time t1 > t0."
         )
     return a, b
-
-
-def _checked_frames(frames) -> int:
-    if isinstance(frames, (bool, np.bool_)) or not isinstance(frames, (int, np.integer)):
-        raise DomainError(
-            f"{_CALLER}: frames must be an int (the number of output times), got {frames!r}; "
-            "pass e.g. 101."
-        )
-    if frames < 2:
-        raise DomainError(
-            f"{_CALLER}: frames must be >= 2 (t0 and t1 are both output times), got "
-            f"frames={frames}; use frames >= 2."
-        )
-    return int(frames)
 
 
 def _checked_cfl(cfl, d: int) -> float:
@@ -274,30 +283,4 @@ def _checked_speed(speed, grids: list[np.ndarray]) -> np.ndarray:
 
 def _evaluate(fn, name: str, coords: list[np.ndarray]) -> np.ndarray:
     """``fn(*coords)`` as a float array of the coordinates' shape, checked to be finite."""
-    if not callable(fn):
-        raise DataError(
-            f"{_CALLER}: {name} must be a callable of the coordinate arrays, got "
-            f"{type(fn).__name__}; pass e.g. lambda x: 0 * x."
-        )
-    shape = coords[0].shape
-    try:
-        out = np.asarray(fn(*coords), dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise DataError(
-            f"{_CALLER}: {name} must return real numbers for {len(coords)} array argument(s), "
-            f"but calling it failed ({exc}); make it accept arrays and return floats."
-        ) from exc
-    if out.ndim == 0:
-        out = np.full(shape, float(out))
-    if out.shape != shape:
-        raise DataError(
-            f"{_CALLER}: {name} must return an array of shape {shape} (the shape of its "
-            f"arguments) or a scalar, got shape {out.shape}; make it numpy-vectorised."
-        )
-    if not np.all(np.isfinite(out)):
-        bad = int(np.size(out) - np.count_nonzero(np.isfinite(out)))
-        raise DataError(
-            f"{_CALLER}: {name} must return finite values, got {bad} NaN or infinite value(s) "
-            f"out of {out.size}; fix {name} on the box (check divisions and logs)."
-        )
-    return out
+    return evaluate_on_grid(fn, name, coords, _CALLER, example="lambda x: 0 * x")

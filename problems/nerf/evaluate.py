@@ -21,7 +21,7 @@ import torch
 
 from pinnfield.metrics import ssim
 
-from .data import Views
+from .views import Views
 from .loss import COARSE, FINE, RenderSettings, render_batch
 from .region import Rays
 from .scenes import look_at

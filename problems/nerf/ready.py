@@ -35,7 +35,8 @@ import pinnfield as pf
 from pinnfield.errors import DataError
 
 from .._data import remember_data
-from .data import Views, load_views
+from .data import load_views
+from .views import Views
 from .loss import COARSE, FINE, Photometric, RenderSettings
 from .model import PAPER_FIELD, NeRFField
 from .region import COORDS, Rays

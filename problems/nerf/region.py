@@ -1,6 +1,6 @@
 """Random training rays of posed views as a pinnfield sampling region.
 
-:class:`Rays` holds the training images and cameras of a :class:`~pinnfield.problems.nerf.data.Views`.
+:class:`Rays` holds the training images and cameras of a :class:`~pinnfield.problems.nerf.views.Views`.
 ``sample(n, generator)`` draws n pixels uniformly over all views (with replacement) and returns a
 :class:`pinnfield.domains.Batch`:
 
@@ -25,7 +25,7 @@ import torch
 from pinnfield.domains import AbstractRegion, Batch
 from pinnfield.domains.checks import check_generator, check_method, check_n
 
-from .data import Views
+from .views import Views
 from .rays import rays_for
 
 __all__ = ["Rays", "COORDS", "DATA", "clip_to_box", "SEED_RANGE"]

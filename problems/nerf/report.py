@@ -31,11 +31,12 @@ import numpy as np
 
 from pinnfield.errors import DataError
 from pinnfield.io import atomic_path, write_json, write_npz, write_png
-from pinnfield.plot import loss_panel, save_figure
+from pinnfield.plot import loss_panel, new_figure, save_figure
 from pinnfield.shape_metrics import extract_mesh, write_mesh
 
 from .._data import data_of, settings_of
-from .data import Views, load_views
+from .data import load_views
+from .views import Views
 from .evaluate import density_grid, depth_errors, fields_of, image_metrics, orbit_poses, render_views
 from .loss import RenderSettings
 from .scenes import write_scene
@@ -94,10 +95,8 @@ def _shown_depth(renders, k: int) -> np.ndarray:
 
 
 def _views_figure(views: Views, renders, psnr: list, history: dict):
-    import matplotlib.pyplot as plt
-
     count = min(SHOWN, len(views))
-    fig, axes = plt.subplots(count + 1, 4, figsize=(13, 3.1 * (count + 1)), constrained_layout=True, squeeze=False)
+    fig, axes = new_figure(count + 1, 4, (13, 3.1 * (count + 1)))
     limits = _depth_limits(renders, views)
     for k in range(count):
         row = axes[k]
@@ -120,11 +119,9 @@ def _views_figure(views: Views, renders, psnr: list, history: dict):
 
 
 def _depth_figure(views: Views, renders):
-    import matplotlib.pyplot as plt
-
     count = min(SHOWN, len(views))
     rows = 2 if views.depth is not None else 1
-    fig, axes = plt.subplots(rows, count, figsize=(3.4 * count, 3.0 * rows), constrained_layout=True, squeeze=False)
+    fig, axes = new_figure(rows, count, (3.4 * count, 3.0 * rows))
     limits = _depth_limits(renders, views)
     for k in range(count):
         _depth_panel(fig, axes[0][k], _shown_depth(renders, k), f"val {k}: rendered depth", limits)

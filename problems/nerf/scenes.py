@@ -15,7 +15,7 @@ Scenes (all inside the ball of radius 1.2 about the origin, colour view-independ
 
 Cameras (:func:`camera_poses`) sit on the sphere of radius ``radius`` at elevations within
 +-53 degrees, looking at the origin with world +z up, OpenGL c2w (x right, y up, looking along
--z). Rays follow :mod:`pinnfield.problems.nerf.data`: pixel (i, j) through its centre (j + 0.5, i + 0.5),
+-z). Rays follow :mod:`pinnfield.problems.nerf.views`: pixel (i, j) through its centre (j + 0.5, i + 0.5),
 unit directions, so ``t`` is the ray distance. near = radius - 2 and far = radius + 2 (2 and 6
 at the default radius 4) bound every scene and are written to the JSON as ``near``/``far``.
 

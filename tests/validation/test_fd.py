@@ -11,7 +11,10 @@ from scipy.sparse.linalg import spsolve
 
 from pinnfield.errors import DataError, DomainError
 from pinnfield.validation import fd
-from pinnfield.validation.fd import convergence_order, solve_poisson_box
+from pinnfield.validation.fd import (
+    FDSolution, boundary_mask, check_counts, check_grid_box, convergence_order, evaluate_on_grid,
+    solve_poisson_box,
+)
 
 X, Y, Z = sp.symbols("x y z", real=True)
 
@@ -170,13 +173,13 @@ def test_convergence_order_is_the_fitted_log_log_slope():
 @pytest.mark.parametrize(
     "lower, upper, n, match",
     [
-        ((0, 1), (1, 1), 5, r"lower must be < upper.*lower\[1\]=1.0 >= upper\[1\]=1.0"),
-        ((0, 2), (1, 1), 5, r"lower must be < upper"),
+        ((0, 1), (1, 1), 5, r"needs lower < upper.*received lower \(0.0, 1.0\) and upper \(1.0, 1.0\)"),
+        ((0, 2), (1, 1), 5, r"solve_poisson_box: the box \[lower, upper\] needs lower < upper"),
         ((0,), (1,), 5, "box dimension must be 2 or 3, got dimension 1"),
         ((0, 0, 0, 0), (1, 1, 1, 1), 5, "box dimension must be 2 or 3, got dimension 4"),
-        ((0, 0), (1, 1, 1), 5, "lower and upper must be 1-D sequences of the same length"),
-        ((0, 0), (1, 1), 2, "n must be >= 3"),
-        ((0, 0), (1, 1), (5, 2), "n must be >= 3"),
+        ((0, 0), (1, 1, 1), 5, "lower and upper must be finite and of one length"),
+        ((0, 0), (1, 1), 2, "n must be an integer >= 3; received 2"),
+        ((0, 0), (1, 1), (5, 2), "n must be an integer >= 3"),
         ((0, 0), (1, 1), (5, 5, 5), "n must be an int or 2 ints"),
     ],
 )
@@ -197,3 +200,31 @@ def test_bad_box_or_grid_raises_domain_error(lower, upper, n, match):
 def test_bad_source_or_boundary_raises_data_error(source, boundary, match):
     with np.errstate(all="ignore"), pytest.raises(DataError, match=match):
         solve_poisson_box((0, 0), (1, 1), 5, source, boundary)
+
+
+def test_grid_helpers_are_shared_checks():
+    lo, hi = check_grid_box(0.0, 2.0, "solver", dims=(1, 2))
+    assert lo.tolist() == [0.0] and hi.tolist() == [2.0]
+    with pytest.raises(DomainError, match="solver: box dimension must be 2 or 3, got dimension 1"):
+        check_grid_box((0,), (1,), "solver", dims=(2, 3))
+    assert check_counts(5, 2, "solver") == (5, 5)
+    with pytest.raises(DomainError, match="solver: n must be an integer >= 3; received True"):
+        check_counts((5, True), 2, "solver")
+    mask = boundary_mask((4, 3))
+    assert mask.sum() == 4 * 3 - 2 * 1 and not mask[1:-1, 1:-1].any()
+    x = np.linspace(0, 1, 3)
+    assert evaluate_on_grid(lambda x: 2.0, "source", [x], "solver").tolist() == [2.0, 2.0, 2.0]
+    assert evaluate_on_grid(lambda x: 1j, "source", [x], "solver", dtype=complex).dtype == complex
+
+
+def test_complex_solution_shares_the_grid_solution():
+    from pinnfield.validation.helmholtz_fd import ComplexFDSolution
+
+    axes = (np.linspace(0, 1, 5), np.linspace(0, 2, 6))
+    values = np.add.outer(axes[0], 1j * axes[1])
+    solution = ComplexFDSolution(axes, values)
+    assert isinstance(solution, FDSolution) and solution.values.dtype == complex
+    assert not solution.values.flags.writeable and solution.spacing == (0.25, 0.4)
+    np.testing.assert_allclose(solution.interpolate([[0.3, 0.7]]), [0.3 + 0.7j])
+    with pytest.raises(DataError, match="ComplexFDSolution: values must have shape"):
+        ComplexFDSolution(axes, values[:, :3])

@@ -143,7 +143,7 @@ def test_mol_reports_only_requested_times():
         (lambda: cole_hopf(X, -0.1, NU, antiderivative), r"t must be >= 0.*-0.1"),
         (lambda: burgers_sine(X, -1e-3), "t must be >= 0"),
         (lambda: solve_burgers_mol(65, T, -1.0, u0), "nu must be positive"),
-        (lambda: solve_burgers_mol(4, T, NU, u0), "n must be an int >= 5"),
+        (lambda: solve_burgers_mol(4, T, NU, u0), r"n \(nodes, boundary included\) must be an integer >= 5; received 4"),
         (lambda: solve_burgers_mol(65, [0.0, 0.5, 0.5], NU, u0), "strictly increasing"),
         (lambda: solve_burgers_mol(65, [0.5, 0.2], NU, u0), r"times\[0\] = 0.5 >= times\[1\]"),
         (lambda: solve_burgers_mol(65, [-0.1, 0.5], NU, u0), "times must be >= 0"),
@@ -162,7 +162,7 @@ def test_bad_input_raises_domain_error(call, match):
         (lambda: solve_burgers_mol(65, T, NU, np.cos), "initial must vanish at both ends"),
         (lambda: cole_hopf(X, 0.5, NU, lambda y: np.log(y)), "must return finite values"),
         (lambda: cole_hopf(X, 0.5, NU, "cos"), "initial_antiderivative must be a callable"),
-        (lambda: cole_hopf(X, 0.5, NU, antiderivative, nodes=1), "nodes must be an int >= 2"),
+        (lambda: cole_hopf(X, 0.5, NU, antiderivative, nodes=1), r"nodes \(Gauss-Hermite nodes, e.g. 400\) must be an integer >= 2; received 1"),
         (lambda: burgers_sine(np.zeros(3), np.ones(4)), "x and t must broadcast together"),
     ],
 )

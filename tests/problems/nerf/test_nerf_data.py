@@ -13,9 +13,10 @@ from PIL import Image
 
 from pinnfield.errors import DataError
 from pinnfield.problems.nerf import scenes
-from pinnfield.problems.nerf.data import load_views, opencv_to_opengl, opengl_to_opencv
+from pinnfield.problems.nerf.data import load_views
+from pinnfield.problems.nerf.views import opencv_to_opengl, opengl_to_opencv
 
-BUNNY = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "nerf_bunny"
+BUNNY = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "nerf_bunny"
 W, H = 8, 6
 
 

@@ -180,10 +180,10 @@ def test_201_by_201_grid_with_101_frames():
         ({"speed": lambda x: np.where(x > 0.5, np.nan, 1.0)}, "speed must return finite"),
         ({"cfl": 0.0}, r"cfl must lie in \(0, 1/sqrt\(d\)\] = \(0, 1\] in 1-D"),
         ({"cfl": 1.2}, r"cfl must lie in .*got cfl=1.2"),
-        ({"n": 2}, "n must be >= 3"),
-        ({"frames": 1}, "frames must be >= 2"),
-        ({"lower": 1.0}, r"lower must be < upper.*lower\[0\]=1.0 >= upper\[0\]=1.0"),
-        ({"lower": (0, 0, 0), "upper": (1, 1, 1)}, "sequences of the same length 1 or 2"),
+        ({"n": 2}, "n must be an integer >= 3"),
+        ({"frames": 1}, r"frames \(output times, t0 and t1 included\) must be an integer >= 2; received 1"),
+        ({"lower": 1.0}, r"needs lower < upper.*received lower \(1.0,\) and upper \(1.0,\)"),
+        ({"lower": (0, 0, 0), "upper": (1, 1, 1)}, "box dimension must be 1 or 2, got dimension 3"),
     ],
 )
 def test_bad_input_raises_domain_error(kwargs, match):
