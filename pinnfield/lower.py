@@ -27,6 +27,7 @@ to (D_1, ..., D_K) is everywhere parallel to the constant vector c, that is iff 
 from __future__ import annotations
 
 import operator
+from types import MappingProxyType
 from dataclasses import dataclass, field
 from functools import reduce
 from typing import Callable
@@ -313,7 +314,7 @@ def _symbol_leaves(expr, context: LoweringContext, requests: _Requests, leaves: 
     return tuple(parameters)
 
 
-_UNARY = {
+_UNARY = MappingProxyType({
     sp.sin: torch.sin, sp.cos: torch.cos, sp.tan: torch.tan,
     sp.asin: torch.asin, sp.acos: torch.acos, sp.atan: torch.atan,
     sp.sinh: torch.sinh, sp.cosh: torch.cosh, sp.tanh: torch.tanh,
@@ -322,13 +323,13 @@ _UNARY = {
     sp.erf: torch.erf, sp.erfc: torch.erfc, sp.floor: torch.floor, sp.ceiling: torch.ceil,
     sp.sec: lambda a: 1 / torch.cos(a), sp.csc: lambda a: 1 / torch.sin(a),
     sp.cot: lambda a: 1 / torch.tan(a), sp.sinc: lambda a: torch.sinc(a / torch.pi),
-}
+})
 
-_RELATIONS = {
+_RELATIONS = MappingProxyType({
     sp.StrictLessThan: operator.lt, sp.LessThan: operator.le,
     sp.StrictGreaterThan: operator.gt, sp.GreaterThan: operator.ge,
     sp.Equality: operator.eq, sp.Unequality: operator.ne,
-}
+})
 
 
 def _compile(node, leaves: dict, context: LoweringContext) -> Compiled:

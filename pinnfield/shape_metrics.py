@@ -14,6 +14,7 @@ shape (``Mesh.diagonal`` for a normalised mesh) to report them as a fraction of 
 from __future__ import annotations
 
 import os
+from types import MappingProxyType
 
 import numpy as np
 from scipy.spatial import cKDTree
@@ -24,7 +25,7 @@ from .domains.mesh import surface_samples
 
 __all__ = ["chamfer", "normal_consistency", "iou", "extract_mesh", "write_mesh", "sample_surface"]
 
-MESH_SUFFIXES = {".ply": "ply", ".obj": "obj"}
+MESH_SUFFIXES = MappingProxyType({".ply": "ply", ".obj": "obj"})
 """Suffixes :func:`write_mesh` writes, and the meshio format of each."""
 
 

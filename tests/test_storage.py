@@ -17,7 +17,7 @@ from pinnfield.problems import REGISTRY
 from pinnfield.storage import (FIELD_CLASSES, NODE_TYPES, SOLUTION_FORMAT, config_from_data, config_to_data,
                                expression_from_data, expression_to_data, read_file)
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "golden"))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "train", "golden"))
 
 from cases import CASES  # noqa: E402
 

@@ -70,7 +70,7 @@ def fit(problem: Problem, *, steps: int | None = None, lr: float | None = None, 
         state.batches = keeper.restore(state, options.phases, options.resume)
     run = Run(plan, state, options.phases, options.weighting, options.context, options.device, options.progress)
     run.earlier_seconds = keeper.earlier_seconds
-    solution_at = functools.partial(solution_of, run, options)
+    solution_at = functools.partial(solution_of, run, options, versions())
 
     def at_boundary(before: int) -> bool:
         after = run.boundary.total
@@ -128,7 +128,6 @@ def interrupted(run: Run, keeper: Checkpointer, solution_at) -> KeyboardInterrup
         f"Continue with fit(problem, ..., resume={keeper.path!r}) and the same settings.")
 
 
-@functools.lru_cache(maxsize=1)
 def versions() -> dict[str, str]:
     """The versions of pinnfield, torch and numpy, for the run's info."""
     from importlib.metadata import PackageNotFoundError, version
@@ -140,7 +139,7 @@ def versions() -> dict[str, str]:
     return {"pinnfield": own, "torch": str(torch.__version__), "numpy": str(np.__version__)}
 
 
-def solution_of(run: Run, options, steps_done: int) -> Solution:
+def solution_of(run: Run, options, versions: dict, steps_done: int) -> Solution:
     """The solution as it stands after ``steps_done`` iterations (a new object each call)."""
     problem, state = run.plan.problem, run.state
     first_order = sum(p.steps for p in options.phases if not isinstance(p, LBFGS))
@@ -150,7 +149,7 @@ def solution_of(run: Run, options, steps_done: int) -> Solution:
         "phases": [{**p.settings(), "done": d} for p, d in zip(options.phases, state.done)],
         "wall_seconds": run.seconds(), "device": str(options.device), "dtype": str(options.dtype).replace("torch.", ""),
         "seed": options.seed, "derivatives": options.derivatives, "compile": options.compile,
-        "world_size": options.context.world, "versions": versions(),
+        "world_size": options.context.world, "versions": versions,
     }
     parameters = {n: float(v.detach()) for n, v in state.parameters.values().items()}
     return Solution(state.modules, problem.functions, problem.coords, problem.constants, problem.exact,

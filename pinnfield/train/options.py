@@ -10,6 +10,7 @@ names and dicts stand for the scheme objects. :func:`resolve` checks every optio
 from __future__ import annotations
 
 import dataclasses
+from types import MappingProxyType
 from collections.abc import Mapping, Sequence
 
 import torch
@@ -26,8 +27,8 @@ from .weighting import AbstractWeighting, Fixed
 __all__ = ["FitOptions", "resolve", "resolve_device", "resolve_dtype", "phases_from", "weighting_from",
            "sampler_from", "KEYWORD_DEFAULTS", "keyword_settings"]
 
-KEYWORD_DEFAULTS = {"steps": 3000, "lr": 1e-3, "schedule": "cosine", "resample_every": 1, "lbfgs_steps": 0,
-                    "lbfgs_resample_every": None}
+KEYWORD_DEFAULTS = MappingProxyType({"steps": 3000, "lr": 1e-3, "schedule": "cosine", "resample_every": 1, "lbfgs_steps": 0,
+                    "lbfgs_resample_every": None})
 """The values of the phase shorthand keywords that are not given."""
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+from types import MappingProxyType
 
 import torch
 
@@ -24,7 +25,7 @@ from .weighting.causal import CausalLoss
 
 __all__ = ["Plan", "POINTWISE", "ERROR_CHUNK", "resolve_engine", "term_names"]
 
-POINTWISE = {"mse": lambda r: r * r, "mae": torch.abs, "mean": lambda r: r}
+POINTWISE = MappingProxyType({"mse": lambda r: r * r, "mae": torch.abs, "mean": lambda r: r})
 """Per-point loss of a residual, by ``Constraint.loss``."""
 
 ERROR_CHUNK = 32768

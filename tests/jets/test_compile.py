@@ -55,5 +55,5 @@ def test_a_failing_compiler_warns_once_and_training_goes_on_eagerly(monkeypatch)
 
 
 def test_compile_must_be_a_bool():
-    with pytest.raises(pf.DataError, match="fit compile must be True or False; received 'yes'"):
+    with pytest.raises(pf.OptionError, match="fit compile must be True or False; received 'yes'"):
         pf.fit(helmholtz_like(), steps=1, compile="yes", progress=False)
