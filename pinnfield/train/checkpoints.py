@@ -71,7 +71,7 @@ def saved_settings(path: str) -> dict:
 
 
 def problem_signature(problem, modules, terms) -> dict:
-    """What a checkpoint must match to be resumed on ``problem``: names, network classes, shapes."""
+    """What a checkpoint must match to be resumed on ``problem``: names, network classes, shapes, weights."""
     return {
         "coordinates": [str(c) for c in problem.coords],
         "fields": [[str(f) for f in fs] for fs in problem.functions],
@@ -80,6 +80,7 @@ def problem_signature(problem, modules, terms) -> dict:
         ],
         "terms": list(terms),
         "parameters": sorted(problem.parameters),
+        "weights": [float(c.weight) for c in problem.constraints],
     }
 
 

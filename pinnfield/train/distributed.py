@@ -29,7 +29,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
-from ..errors import DataError
+from ..errors import DataError, OptionError
 
 __all__ = ["Context", "SINGLE", "launched", "start", "current", "share", "shard", "is_main", "rank", "world_size",
            "data_parallel", "sharing", "serve_evaluations", "SharedSolution"]
@@ -152,7 +152,7 @@ def start(distributed, device: torch.device) -> tuple[Context, torch.device]:
     if distributed is None:
         distributed = launched()
     if not isinstance(distributed, bool):
-        raise DataError(f"fit distributed must be True, False or None (automatic); received {distributed!r}.")
+        raise OptionError(f"fit distributed must be True, False or None (automatic); received {distributed!r}.")
     if not distributed:
         return SINGLE, device
     if not dist.is_available():

@@ -155,7 +155,7 @@ def test_a_rank_outside_the_world_size_is_a_clear_error(monkeypatch):
 
 
 def test_distributed_must_be_a_bool_or_none():
-    with pytest.raises(pf.DataError, match="distributed must be True, False or None"):
+    with pytest.raises(pf.OptionError, match="distributed must be True, False or None"):
         worker.train("sgd", distributed="yes")
 
 

@@ -543,6 +543,10 @@ def test_resuming_with_other_settings_another_problem_or_no_checkpoint_is_refuse
     rim = pf.Constraint(u, on=pf.Box((0, 0), (1, 1), coords=(x, y)).boundary, n=16, name="rim")
     with pytest.raises(pf.CheckpointError, match=r"problem whose terms are \['interior', 'boundary'\]; this problem's terms"):
         pf.fit(pf.Problem(fields={u: pf.Siren(2, 1, width=16, depth=2)}, constraints=[interior, rim]), **resume)
+    heavier = small_poisson(n=32)
+    heavier.constraints[1].weight = 20.0
+    with pytest.raises(pf.CheckpointError, match=r"problem whose weights are \[1.0, 10.0\]; this problem's weights are \[1.0, 20.0\]"):
+        pf.fit(heavier, **resume)
     with pytest.raises(pf.CheckpointError, match=r"problem whose networks are .*this problem's networks"):
         pf.fit(pf.Problem(fields={u: pf.Siren(2, 1, width=8, depth=2)}, constraints=small_poisson(n=32).constraints),
                **resume)
