@@ -7,6 +7,7 @@ from .autograd import autograd_jet as autograd_jet
 from .engine import ENGINES as ENGINES
 from .engine import compute_derivatives as compute_derivatives
 from .engine import jet_derivatives as jet_derivatives
+from .engine import resolve_engine as resolve_engine
 from .engine import reverse_mode_is_cheaper as reverse_mode_is_cheaper
 from .engine import supports_jets as supports_jets
 from .jet import MAX_JET_ORDER as MAX_JET_ORDER

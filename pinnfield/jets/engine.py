@@ -63,17 +63,15 @@ def reverse_mode_is_cheaper(module, request: DerivativeRequest) -> bool:
     return getattr(module, "out_dim", len(axes)) < len(axes)
 
 
-def compute_derivatives(module, x, request, engine="auto", kernels=None) -> DerivativeTable:
-    """The derivatives ``request`` (a :class:`DerivativeRequest`) asks of ``module`` at points
-    ``x`` (N, d), by the jet engine or nested autograd (see ``fit(derivatives=...)``).
-
-    ``engine``: one of :data:`ENGINES`; ``"auto"`` takes jets where the module supports them,
-    except where reverse mode is cheaper (:func:`reverse_mode_is_cheaper`). ``kernels``: None,
-    or a :class:`~pinnfield.jets.sine.CompiledSineKernels` for jets with compiled sine kernels."""
+def resolve_engine(module, request: DerivativeRequest, engine: str = "auto") -> str:
+    """``"jet"`` or ``"autograd"``: the engine that computes ``request`` of ``module`` under
+    ``fit(derivatives=engine)``. ``"auto"`` takes jets where the module supports them, except
+    where reverse mode is cheaper (:func:`reverse_mode_is_cheaper`); ``"jet"`` on a module or an
+    order jets cannot do is an EquationError."""
     if engine == "autograd" or (engine == "auto" and reverse_mode_is_cheaper(module, request)):
-        return autograd_derivatives(module, x, request)
+        return "autograd"
     if supports_jets(module, request):
-        return jet_derivatives(module, x, request, kernels)
+        return "jet"
     if engine == "jet":
         reason = (
             f"derivatives of order {request.max_order} (jets cover orders up to {MAX_JET_ORDER})"
@@ -84,4 +82,14 @@ def compute_derivatives(module, x, request, engine="auto", kernels=None) -> Deri
             f"derivatives='jet' cannot differentiate {reason}. Use derivatives='auto', which "
             "falls back to nested autograd where jets do not apply."
         )
+    return "autograd"
+
+
+def compute_derivatives(module, x, request, engine="auto", kernels=None) -> DerivativeTable:
+    """The derivatives ``request`` (a :class:`DerivativeRequest`) asks of ``module`` at points
+    ``x`` (N, d), by the jet engine or nested autograd (see ``fit(derivatives=...)`` and
+    :func:`resolve_engine`). ``kernels``: None, or a
+    :class:`~pinnfield.jets.sine.CompiledSineKernels` for jets with compiled sine kernels."""
+    if resolve_engine(module, request, engine) == "jet":
+        return jet_derivatives(module, x, request, kernels)
     return autograd_derivatives(module, x, request)

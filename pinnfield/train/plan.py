@@ -16,14 +16,12 @@ from types import MappingProxyType
 
 import torch
 
-from ..errors import EquationError
 from ..fields import AbstractField
-from ..jets import (MAX_JET_ORDER, DerivativeRequest, DerivativeTable, compute_derivatives, reverse_mode_is_cheaper,
-                   supports_jets)
+from ..jets import DerivativeRequest, DerivativeTable, compute_derivatives, resolve_engine
 from ..lower import Env, LoweredExpression
 from .weighting.causal import CausalLoss
 
-__all__ = ["Plan", "POINTWISE", "ERROR_CHUNK", "resolve_engine", "term_names"]
+__all__ = ["Plan", "POINTWISE", "ERROR_CHUNK", "term_names"]
 
 POINTWISE = MappingProxyType({"mse": lambda r: r * r, "mae": torch.abs, "mean": lambda r: r})
 """Per-point loss of a residual, by ``Constraint.loss``."""
@@ -36,27 +34,6 @@ def term_names(constraints) -> list[str]:
     """Each constraint's name; a name used twice gets its index appended."""
     names = [c.name for c in constraints]
     return [n if names.count(n) == 1 else f"{n}{i}" for i, n in enumerate(names)]
-
-
-def resolve_engine(module, request: DerivativeRequest, engine: str) -> str:
-    """``"jet"`` or ``"autograd"``: the engine that computes ``request`` of ``module`` under
-    ``fit(derivatives=engine)``. ``"auto"`` takes jets where the module supports them, except
-    where reverse mode is cheaper; ``"jet"`` on a module or order jets cannot do is an error."""
-    if engine == "autograd" or (engine == "auto" and reverse_mode_is_cheaper(module, request)):
-        return "autograd"
-    if supports_jets(module, request):
-        return "jet"
-    if engine == "jet":
-        reason = (
-            f"derivatives of order {request.max_order} (jets cover orders up to {MAX_JET_ORDER})"
-            if hasattr(module, "forward_jet")
-            else f"a {type(module).__name__}, which does not implement forward_jet"
-        )
-        raise EquationError(
-            f"derivatives='jet' cannot differentiate {reason}. Use derivatives='auto', which "
-            "falls back to nested autograd where jets do not apply."
-        )
-    return "autograd"
 
 
 def _union(lowered: list, members: list[int]) -> dict[int, DerivativeRequest]:
