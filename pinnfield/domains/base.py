@@ -16,7 +16,7 @@ import sympy as sp
 import torch
 
 from ..errors import DomainError
-from .checks import check_dtype, check_generator, check_method, check_n, coord_names, normal_names
+from .checks import check_dtype, check_generator, check_method, check_n, coord_names, normal_names, point_array
 from .sources import Source
 
 __all__ = [
@@ -154,7 +154,7 @@ class AbstractDomain:
         Tolerance: ``CONTAINS_RTOL`` times the domain's size (the larger of its extent and its
         largest coordinate magnitude), so points sampled on the boundary count as inside.
         """
-        return self._inside(self._as_points(points), self._tolerance())
+        return self._inside(point_array(points, self.coords, f"{self!r}.contains"), self._tolerance())
 
     def grid(self, n) -> np.ndarray:
         """(M, d) evaluation points: a tensor grid over the bounding box, boundary included.
@@ -215,27 +215,6 @@ class AbstractDomain:
 
     def _tolerance(self) -> float:
         return CONTAINS_RTOL * self._size()
-
-    def _as_points(self, points) -> np.ndarray:
-        if isinstance(points, torch.Tensor):
-            array = points.detach().to("cpu", torch.float64).numpy()
-        else:
-            try:
-                array = np.asarray(points, dtype=np.float64)
-            except (TypeError, ValueError):
-                raise DomainError(
-                    f"{self!r}.contains: expected an (N, {self.dim}) array of numbers; received "
-                    f"{type(points).__name__}."
-                ) from None
-        if array.ndim == 1 and (self.dim == 1 or array.shape[0] == self.dim):
-            array = array.reshape(-1, self.dim)
-        if array.ndim != 2 or array.shape[1] != self.dim:
-            raise DomainError(
-                f"{self!r}.contains: expected points of shape (N, {self.dim}) with columns "
-                f"({coord_names(self.coords)}); received shape {array.shape}. Stack one column per "
-                "coordinate."
-            )
-        return array
 
     def _grid_counts(self, n) -> list[int]:
         counts = [n] * self.dim if not isinstance(n, (tuple, list)) else list(n)

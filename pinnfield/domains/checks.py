@@ -18,6 +18,7 @@ import torch
 from ..errors import DataError, DomainError
 
 __all__ = [
+    "point_array",
     "METHODS", "number_text", "tuple_text", "coord_names", "normal_names", "check_coords",
     "check_vector", "check_scalar", "check_n", "check_method", "check_generator", "check_dtype",
     "check_extent", "check_name", "check_image_size", "check_positive", "check_in_range",
@@ -46,6 +47,27 @@ def tuple_text(values) -> str:
 def coord_names(coords) -> str:
     """'x, y' for coords (x, y)."""
     return ", ".join(str(c) for c in coords)
+
+
+def point_array(points, coords, where: str, rows: str = "N") -> np.ndarray:
+    """``points`` (a tensor or array-like, (rows, d) or one point (d,)) as a float64 array of
+    shape (rows, d), d = len(coords); DomainError naming ``where`` (such as "Box(...).contains")
+    for anything that is not numbers or has the wrong shape."""
+    dim = len(coords)
+    if isinstance(points, torch.Tensor):
+        array = points.detach().to("cpu", torch.float64).numpy()
+    else:
+        try:
+            array = np.asarray(points, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise DomainError(f"{where}: expected an ({rows}, {dim}) array of numbers; received "
+                              f"{type(points).__name__}.") from None
+    if array.ndim == 1 and (dim == 1 or array.shape[0] == dim):
+        array = array.reshape(-1, dim)
+    if array.ndim != 2 or array.shape[1] != dim:
+        raise DomainError(f"{where}: expected points of shape ({rows}, {dim}) with columns ({coord_names(coords)}); "
+                          f"received shape {array.shape}. Stack one column per coordinate.")
+    return array
 
 
 def normal_names(coords) -> tuple[str, ...]:

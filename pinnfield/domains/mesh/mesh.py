@@ -31,7 +31,7 @@ import torch
 
 from ...errors import DataError, DomainError, check_int
 from ..checks import (
-    check_coords, check_faces, check_generator, check_half_extent, check_in_range, check_n, check_vertices,
+    check_coords, check_faces, check_generator, check_half_extent, check_in_range, check_n, check_vertices, point_array,
 )
 from ..points import Points
 from ..sources import Source
@@ -138,24 +138,7 @@ class Mesh:
 
     # -- normalisation -----------------------------------------------------------------------
     def _points(self, points, where: str) -> np.ndarray:
-        if isinstance(points, torch.Tensor):
-            array = points.detach().to("cpu", torch.float64).numpy()
-        else:
-            try:
-                array = np.asarray(points, dtype=np.float64)
-            except (TypeError, ValueError):
-                raise DomainError(
-                    f"{self!r}.{where}: expected an (M, 3) array of numbers; received "
-                    f"{type(points).__name__}."
-                ) from None
-        if array.ndim == 1 and array.shape[0] == 3:
-            array = array.reshape(1, 3)
-        if array.ndim != 2 or array.shape[1] != 3:
-            names = ", ".join(str(c) for c in self.coords)
-            raise DomainError(
-                f"{self!r}.{where}: expected points of shape (M, 3) with columns ({names}); "
-                f"received shape {array.shape}. Stack one column per coordinate."
-            )
+        array = point_array(points, self.coords, f"{self!r}.{where}", rows="M")
         if not np.all(np.isfinite(array)):
             raise DomainError(
                 f"{self!r}.{where}: {int((~np.isfinite(array)).any(axis=1).sum())} point(s) have NaN "
