@@ -32,6 +32,7 @@ from .fields.encodings import FourierFeatures as FourierFeatures
 from .fields.encodings import PositionalEncoding as PositionalEncoding
 from .fields.hard import hard as hard
 from .fields.mlp import MLP as MLP
+from .fields.piratenet import PirateNet as PirateNet
 from .fields.siren import Siren as Siren
 from .problem import Problem as Problem
 from .solution import Solution as Solution

@@ -145,8 +145,8 @@ class Solution(FieldSet):
 
         The file is read as tensors and plain data only and nothing in it is run: expressions are
         rebuilt from a fixed set of sympy node types, networks from pinnfield's own field classes
-        (Siren, MLP, NeRFField) or from ``fields``, ``{saved class name: class}``, for fields of
-        your own: ``pf.Solution.load(path, fields={"MyField": MyField})``. CheckpointError if the
+        (Siren, MLP, PirateNet, NeRFField) or from ``fields``, ``{saved class name: class}``, for
+        fields of your own: ``pf.Solution.load(path, fields={"MyField": MyField})``. CheckpointError if the
         file is missing, damaged, of an older format or holds anything else.
         """
         state = read_file(path, "solution")

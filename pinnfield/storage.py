@@ -89,6 +89,7 @@ NODE_TYPES = tuple(sorted(LEAVES + tuple(CONSTANTS) + tuple(OPERATIONS)))
 FIELD_CLASSES = MappingProxyType({
     "Siren": "pinnfield.fields.siren",
     "MLP": "pinnfield.fields.mlp",
+    "PirateNet": "pinnfield.fields.piratenet",
     "NeRFField": "pinnfield.problems.nerf.model",
 })
 """Saved class name -> the pinnfield module defining it: pinnfield's fields with a ``config()``."""
@@ -341,7 +342,7 @@ def fields_to_data(modules, functions) -> list[dict]:
         name = type(module).__name__
         if not is_saveable(module):
             raise DataError(
-                f"Cannot save a field of type {name}: only fields with a config() (Siren, MLP, "
+                f"Cannot save a field of type {name}: only fields with a config() (Siren, MLP, PirateNet, "
                 "NeRFField, or your own pf.AbstractField subclass defining config()) can be rebuilt "
                 "by Solution.load. Save its state_dict yourself."
             )

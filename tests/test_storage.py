@@ -132,7 +132,7 @@ def test_a_users_field_class_loads_only_when_passed(tmp_path):
     path = str(tmp_path / "mine.pt")
     solution.save(path)
     with pytest.raises(pf.CheckpointError, match=r"class 'Labelled', which Solution.load does not know; it rebuilds "
-                                                 r"Siren, MLP, NeRFField.*fields=\{'Labelled': Labelled\}"):
+                                                 r"Siren, MLP, PirateNet, NeRFField.*fields=\{'Labelled': Labelled\}"):
         pf.Solution.load(path)
     loaded = pf.Solution.load(path, fields={"Labelled": Labelled})
     assert loaded.modules[0].label == "mine"
@@ -238,7 +238,7 @@ def test_damaged_solution_and_checkpoint_files_are_checkpoint_errors(tmp_path):
     state = saved_state(tmp_path)
     cases = {
         "class": ({**state, "fields": [{**state["fields"][0], "class": "Evil"}]},
-                  r"field of class 'Evil', which Solution.load does not know; it rebuilds Siren, MLP, NeRFField"),
+                  r"field of class 'Evil', which Solution.load does not know; it rebuilds Siren, MLP, PirateNet, NeRFField"),
         "missing": ({k: v for k, v in state.items() if k != "exact"}, r"its 'exact' entry is missing"),
         "list": ([1, 2, 3], r"holds a list, not a dict"),
         "format": ({**state, "format": "other/1"}, r"format 'other/1'; expected 'pinnfield.solution/2'"),

@@ -18,7 +18,8 @@ from ..errors import EquationError, check_choice
 from ..jets import Jet
 from .base import AbstractField, positive_int, uniform_
 from .encodings import AbstractEncoding, encoding_from_config
-from .layers import Linear
+from .factorization import factorization_option, factorize_dense_layers
+from .layers import Dense, Linear
 
 __all__ = ["ACTIVATIONS", "ActivationLayer", "MLP"]
 
@@ -77,11 +78,11 @@ _VALUES = MappingProxyType({
 """Activation name -> s alone, for plain forward passes (no derivatives computed)."""
 
 
-class ActivationLayer(nn.Linear):
-    """z = s(x W^T + b) for an activation s in :data:`ACTIVATIONS`."""
+class ActivationLayer(Dense):
+    """z = s(x W^T + b) for an activation s in :data:`ACTIVATIONS` (W factorised if ``factorized``)."""
 
-    def __init__(self, in_features: int, out_features: int, activation: str):
-        super().__init__(in_features, out_features)
+    def __init__(self, in_features: int, out_features: int, activation: str, factorized: bool = False):
+        super().__init__(in_features, out_features, factorized)
         self.activation = activation
         self._derivatives = ACTIVATIONS[activation]
         self._value = _VALUES[activation]
@@ -90,7 +91,7 @@ class ActivationLayer(nn.Linear):
         return self._value(super().forward(x))
 
     def forward_jet(self, jet: Jet) -> Jet:
-        a = jet.linear(self.weight, self.bias)
+        a = jet.linear(self.matrix(), self.bias)
         return a.elementwise(*self._derivatives(a.value))
 
 
@@ -101,7 +102,9 @@ class MLP(AbstractField):
     ``gelu``, ``relu``, ``sigmoid`` or ``sin``, then a linear output layer; Glorot-uniform
     weights and zero biases. ``encoding`` (``PositionalEncoding`` or ``FourierFeatures``) is
     applied to the normalised inputs. Note that ReLU has zero second derivatives, so it cannot
-    represent PDE solutions through a Laplacian. Shapes: (N, in_dim) -> (N, out_dim).
+    represent PDE solutions through a Laplacian. ``factorize``: None (plain weights) or True /
+    (mu, sigma) for random weight factorisation of every dense layer (see
+    :mod:`pinnfield.fields.factorization`). Shapes: (N, in_dim) -> (N, out_dim).
     """
 
     def __init__(
@@ -112,6 +115,7 @@ class MLP(AbstractField):
         depth: int = 3,
         activation: str = "tanh",
         encoding: AbstractEncoding | None = None,
+        factorize=None,
     ):
         super().__init__(in_dim, out_dim)
         positive_int(width, "width", "MLP")
@@ -124,10 +128,12 @@ class MLP(AbstractField):
                 f"MLP encoding must be an AbstractEncoding such as PositionalEncoding or FourierFeatures; received "
                 f"{type(encoding).__name__}."
             )
+        factorization = factorization_option(factorize, "MLP factorize")
         self._config = dict(
             in_dim=in_dim, out_dim=out_dim, width=width, depth=depth, activation=activation,
-            encoding=None if encoding is None else encoding.config(),
+            encoding=None if encoding is None else encoding.config(), factorize=factorization,
         )
+        rwf = factorization is not None
         layers: list[nn.Module] = []
         features = in_dim
         if encoding is not None:
@@ -135,9 +141,9 @@ class MLP(AbstractField):
             layers.append(encoding)
             features = encoding.out_dim
         for _ in range(depth):
-            layers.append(ActivationLayer(features, width, activation))
+            layers.append(ActivationLayer(features, width, activation, rwf))
             features = width
-        layers.append(Linear(features, out_dim))
+        layers.append(Linear(features, out_dim, rwf))
         self.body = nn.Sequential(*layers)
         self.reset_parameters(torch.Generator().manual_seed(0))
 
@@ -147,6 +153,7 @@ class MLP(AbstractField):
                 fan_out, fan_in = layer.weight.shape
                 uniform_(layer.weight, math.sqrt(6.0 / (fan_in + fan_out)), generator)
                 layer.bias.zero_()
+        factorize_dense_layers(self.body, self._config["factorize"], generator)
 
     def config(self) -> dict:
         return dict(self._config)

@@ -141,7 +141,8 @@ class Jet:
         quads = None if self.quads is None else self.quads * scale
         return self._with(self.value * scale + shift, tangents, quads)
 
-    def scale(self, factor: float) -> "Jet":
+    def scale(self, factor: float | torch.Tensor) -> "Jet":
+        """a -> factor a, for a number or a 0-d tensor (a trained scalar)."""
         tangents = None if self.tangents is None else self.tangents * factor
         quads = None if self.quads is None else self.quads * factor
         return self._with(self.value * factor, tangents, quads)
@@ -152,6 +153,10 @@ class Jet:
             _add_optional(self.tangents, other.tangents),
             _add_optional(self.quads, other.quads),
         )
+
+    def __sub__(self, other: "Jet") -> "Jet":
+        """a - b: the difference of values, tangents and quadratic parts."""
+        return self + other.scale(-1.0)
 
     def __mul__(self, other: "Jet") -> "Jet":
         """Product rule, with broadcasting over the feature dimension (W = 1 against W = k).

@@ -23,6 +23,7 @@ FIELDS = {
     **{f"mlp_{name}": (lambda name=name: pf.MLP(3, 2, width=8, depth=2, activation=name)) for name in SMOOTH},
     "mlp_positional": lambda: pf.MLP(3, 2, width=8, depth=2, encoding=pf.PositionalEncoding(L=3)),
     "mlp_fourier": lambda: pf.MLP(3, 2, width=8, depth=2, encoding=pf.FourierFeatures(m=6, sigma=1.0)),
+    "piratenet": lambda: pf.PirateNet(3, 2, width=8, blocks=2),
     "hard_siren": lambda: pf.hard(pf.Siren(3, 2, width=8, depth=2, omega0=3.0, omega_hidden=3.0),
                                   value=(1 + a * b, sp.sin(c)), on=BOX.boundary),
 }
