@@ -67,7 +67,7 @@ class DenseInverse:
         yHy = float(y @ Hy)
         b, h = -a * float(s @ gradient) / sy, yHy / sy
         ab = max(b * h - 1, 0.0)
-        theta = 1 / (1 - b) if h < 1 else 0.0
+        theta = 1 / (1 - b) if h < 1 and b > 1 else 0.0  # h < 1 implies b >= 1/h > 1 (a_b >= 0)
         theta_t = 1 + theta * ab
         phi = (1 - theta) / theta_t
         root = theta_t ** (1 / (size - 1)) if size > 1 else theta_t
