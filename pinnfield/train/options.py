@@ -18,7 +18,7 @@ import torch
 from ..errors import OptionError, check_choice, check_int
 from ..jets import ENGINES
 from . import distributed as parallel
-from .optimizers import FIRST_ORDER, LBFGS, AbstractOptimizer
+from .optimizers import FIRST_ORDER, LBFGS, SECOND_ORDER, AbstractOptimizer
 from .sampling import NAMES as SAMPLERS
 from .sampling import AbstractSampler
 from .weighting import NAMES as WEIGHTINGS
@@ -164,7 +164,7 @@ def resolve(options: dict) -> FitOptions:
         raise OptionError(f"fit callback must be a function callback(steps_done, solution); "
                           f"received {options['callback']!r}.")
     weighting, sampler = weighting_from(options["weighting"]), sampler_from(options["sampling"])
-    rounds = sum(p.rounds() for p in phases if isinstance(p, LBFGS))
+    rounds = sum(p.rounds() for p in phases if isinstance(p, SECOND_ORDER))
     weighting.check_rounds(rounds)
     context, device = parallel.start(options["distributed"], resolve_device(options["device"]))
     return FitOptions(

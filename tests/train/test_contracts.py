@@ -34,7 +34,8 @@ def weights_of(solution):
 
 
 PHASES = {**{name: (lambda c=cls: c(steps=6, lr=1e-3, schedule="constant", resample_every=6)) for name, cls in FIRST_ORDER.items()},
-          "lbfgs": lambda: pf.LBFGS(steps=6, resample_every=2)}
+          "lbfgs": lambda: pf.LBFGS(steps=6, resample_every=2),
+          "ssbroyden": lambda: pf.SSBroyden(steps=6, resample_every=2)}
 
 
 @pytest.mark.parametrize("name", sorted(PHASES))
@@ -44,7 +45,7 @@ def test_every_phase_trains_and_resumes_to_the_uninterrupted_parameters(name, tm
     assert whole.info["steps"] == 6 and np.all(np.isfinite(whole.history["loss"]))
     assert whole.history["loss"][-1] < whole.history["loss"][0]
     first = PHASES[name]()
-    first.steps = 4 if name != "lbfgs" else 2
+    first.steps = 4 if name not in ("lbfgs", "ssbroyden") else 2
     pf.fit(small_poisson(), optimizer=[first], checkpoint=path, **FLOAT64)
     resumed = pf.fit(small_poisson(), optimizer=[PHASES[name]()], resume=path, **FLOAT64)
     torch.testing.assert_close(weights_of(resumed), weights_of(whole), rtol=0, atol=0)
