@@ -63,6 +63,8 @@ def fit(problem: Problem, *, steps: int | None = None, lr: float | None = None, 
         raise OptionError(f"fit expects a pf.Problem; received {type(problem).__name__}.")
     options = resolve(dict(locals()))
     plan = Plan(problem, options.derivatives, CompiledSineKernels() if options.compile else None)
+    for phase in options.phases:
+        phase.check(plan, options)
     state = start_state(plan, options)
     keeper = Checkpointer(options.checkpoint, options.checkpoint_every, options.settings(), plan, state,
                           options.context)

@@ -12,6 +12,7 @@ from .first_order import AbstractFirstOrder as AbstractFirstOrder
 from .first_order import Adam as Adam
 from .first_order import AdamW as AdamW
 from .lbfgs import LBFGS as LBFGS
+from .natural_gradient import NaturalGradient as NaturalGradient
 
 FIRST_ORDER = MappingProxyType({"adam": Adam, "adamw": AdamW, "sgd": SGD})
 """The first-order phases by name (``fit(optimizer="adam")``)."""
