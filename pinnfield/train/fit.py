@@ -22,7 +22,7 @@ from ..jets import CompiledSineKernels
 from ..problem import Problem
 from ..solution import Solution
 from .loop import NonFinite, Run, train
-from .optimizers import LBFGS
+from .optimizers import AbstractFirstOrder
 from .options import resolve
 from .plan import Plan
 from .resume import Checkpointer
@@ -144,7 +144,7 @@ def versions() -> dict[str, str]:
 def solution_of(run: Run, options, versions: dict, steps_done: int) -> Solution:
     """The solution as it stands after ``steps_done`` iterations (a new object each call)."""
     problem, state = run.plan.problem, run.state
-    first_order = sum(p.steps for p in options.phases if not isinstance(p, LBFGS))
+    first_order = sum(p.steps for p in options.phases if isinstance(p, AbstractFirstOrder))
     info = {
         "steps": steps_done, "adam_steps": first_order, "lbfgs_steps": sum(p.steps for p in options.phases) - first_order,
         "lbfgs_evaluations": max(run.rows - first_order, 0),
