@@ -48,6 +48,7 @@ from .train import fit as fit
 from .train import sampling as sampling
 from .train import weighting as weighting
 from .train.optimizers import LBFGS as LBFGS
+from .train.optimizers import NaturalGradient as NaturalGradient
 from .train.optimizers import SSBroyden as SSBroyden
 from .train.optimizers import SGD as SGD
 from .train.optimizers import AbstractOptimizer as AbstractOptimizer

@@ -22,7 +22,7 @@ from ..jets import CompiledSineKernels
 from ..problem import Problem
 from ..solution import Solution
 from .loop import NonFinite, Run, train
-from .optimizers import SECOND_ORDER
+from .optimizers import AbstractFirstOrder
 from .options import resolve
 from .plan import Plan
 from .resume import Checkpointer
@@ -63,6 +63,8 @@ def fit(problem: Problem, *, steps: int | None = None, lr: float | None = None, 
         raise OptionError(f"fit expects a pf.Problem; received {type(problem).__name__}.")
     options = resolve(dict(locals()))
     plan = Plan(problem, options.derivatives, CompiledSineKernels() if options.compile else None)
+    for phase in options.phases:
+        phase.check(plan, options)
     state = start_state(plan, options)
     keeper = Checkpointer(options.checkpoint, options.checkpoint_every, options.settings(), plan, state,
                           options.context)
@@ -142,7 +144,7 @@ def versions() -> dict[str, str]:
 def solution_of(run: Run, options, versions: dict, steps_done: int) -> Solution:
     """The solution as it stands after ``steps_done`` iterations (a new object each call)."""
     problem, state = run.plan.problem, run.state
-    first_order = sum(p.steps for p in options.phases if not isinstance(p, SECOND_ORDER))
+    first_order = sum(p.steps for p in options.phases if isinstance(p, AbstractFirstOrder))
     info = {
         "steps": steps_done, "adam_steps": first_order, "lbfgs_steps": sum(p.steps for p in options.phases) - first_order,
         "lbfgs_evaluations": max(run.rows - first_order, 0),

@@ -21,7 +21,7 @@ from . import distributed as parallel
 from .checkpoints import sigint_deferred
 from .weighting.base import WeightingView
 
-__all__ = ["Run", "NonFinite", "train", "first_points"]
+__all__ = ["Run", "NonFinite", "train", "first_points", "cut_points"]
 
 
 class NonFinite(Exception):
@@ -34,9 +34,14 @@ class NonFinite(Exception):
 
 def first_points(batch: tuple, m: int | None) -> tuple:
     """(points, data) of a batch cut to its first m points (all: m None)."""
+    return cut_points(batch, slice(None, m))
+
+
+def cut_points(batch: tuple, rows: slice) -> tuple:
+    """(points, data) of a batch cut to the points ``rows``."""
     points, data = batch
     n = len(points)
-    return points[:m], {k: v[:m] if v.ndim and len(v) == n else v for k, v in data.items()}
+    return points[rows], {k: v[rows] if v.ndim and len(v) == n else v for k, v in data.items()}
 
 
 class Run:
@@ -94,6 +99,25 @@ class Run:
             self.state.weighting = self.weighting.update(self.state.weighting, step, losses, self.view())
         self.record(step, losses)
         return sum(w * t for w, t in zip(self.state.weighting["weights"], losses))
+
+    def residual_vector(self, step: int | None = None, rows: slice | None = None, plan=None) -> torch.Tensor:
+        """The weighted residuals sqrt(lambda_i / N_i) r_i of every term on the current batch,
+        stacked, so that their squared norm is the loss (every term least squares: "mse", not
+        causal); recorded as history step ``step`` unless it is None. ``rows``: only the points
+        ``rows`` of every term's batch (still scaled by the whole batch's N_i); ``plan``: evaluated
+        by this :class:`~pinnfield.train.plan.Plan` of the same problem (another derivative engine)."""
+        if self.state.batches is None:
+            self.resample()
+        state = self.state
+        batches = state.batches if rows is None else [cut_points(batch, rows) for batch in state.batches]
+        residuals = (plan or self.plan).residuals(state.modules, state.parameters.values(), batches)
+        if step is not None:
+            for i, residual in enumerate(residuals):
+                state.streams.observe(i, residual)
+            self.record(step, [torch.mean(r * r) for r in residuals])
+        weights = state.weighting["weights"]
+        return torch.cat([math.sqrt(w / len(points)) * r.reshape(-1)
+                          for w, r, (points, _) in zip(weights, residuals, state.batches)])
 
     def progress(self, iterations: int) -> None:
         """Advance the progress bar by ``iterations`` inside a unit."""

@@ -35,7 +35,8 @@ def weights_of(solution):
 
 PHASES = {**{name: (lambda c=cls: c(steps=6, lr=1e-3, schedule="constant", resample_every=6)) for name, cls in FIRST_ORDER.items()},
           "lbfgs": lambda: pf.LBFGS(steps=6, resample_every=2),
-          "ssbroyden": lambda: pf.SSBroyden(steps=6, resample_every=2)}
+          "ssbroyden": lambda: pf.SSBroyden(steps=6, resample_every=2),
+          "natural_gradient": lambda: pf.NaturalGradient(steps=6, resample_every=3)}
 
 
 @pytest.mark.parametrize("name", sorted(PHASES))

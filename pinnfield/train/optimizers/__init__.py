@@ -13,6 +13,7 @@ from .first_order import AbstractFirstOrder as AbstractFirstOrder
 from .first_order import Adam as Adam
 from .first_order import AdamW as AdamW
 from .lbfgs import LBFGS as LBFGS
+from .natural_gradient import NaturalGradient as NaturalGradient
 from .ssbroyden import SSBroyden as SSBroyden
 
 FIRST_ORDER = MappingProxyType({"adam": Adam, "adamw": AdamW, "sgd": SGD})

@@ -37,6 +37,10 @@ class AbstractOptimizer(abc.ABC):
         """The options as plain values, ``steps`` included (a resumed run must be given the same,
         except ``steps``, which may grow)."""
 
+    def check(self, plan, options) -> None:
+        """Raise :class:`~pinnfield.OptionError` at the start of fit if the phase cannot train the
+        :class:`~pinnfield.train.plan.Plan` ``plan`` with the fit ``options`` (default: it can)."""
+
     def init(self, variables: list):
         """The phase's state at its start, for the trainable tensors ``variables``."""
         return None
