@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 
 import numpy as np
 import torch
 
 from .constraints import Constraint
+from .domains import Points
 from .errors import DomainError, EquationError
 from .fields.base import AbstractField
 from .fieldset import FieldSet, field_functions
@@ -49,7 +51,19 @@ def _constraints(constraints) -> list:
         if not isinstance(c, Constraint):
             raise EquationError(f"Problem constraints must be pf.Constraint objects; received {c!r}. Wrap the "
                                 "residual: pf.Constraint(residual, on=domain.interior, n=1024).")
+    for c in constraints:
+        if isinstance(c.on, Points) and len(c.on) <= ISOLATED_POINTS and not c.on.data_names:
+            warnings.warn(
+                f"The term '{c.name}' imposes its condition at {len(c.on)} isolated point(s), which weigh as much "
+                "as the thousands of residual points but constrain the field only there: it is met loosely, and a "
+                "point source (an Eikonal travel time, a pinned value) may have no solution this way. Impose it "
+                "exactly instead: fields={u: pf.hard(pf.Siren(in_dim, 1), value=..., on=points)} makes "
+                "u = value + |x - p| N(x), the factored form of a point-source problem.", stacklevel=3)
     return constraints
+
+
+ISOLATED_POINTS = 16
+"""A condition on a ``pf.Points`` set of at most this many points, without data, is warned about."""
 
 
 def _coordinates(constraints: list, functions: list) -> tuple:

@@ -27,7 +27,7 @@ SECONDS = 2.0
 RATE = 44100
 """Sample rate of the synthetic default clip (Hz)."""
 
-DEFAULTS = dict(steps=3000, lr=1e-4, schedule="cosine", seed=0)
+DEFAULTS = dict(steps=3000, lbfgs_steps=0, lr=1e-4, schedule="cosine", seed=0)
 """fit() settings: Adam on random batches of samples; on 2 s of Bach, SNR 36.2 dB in 254 s on a
 2-core CPU."""
 

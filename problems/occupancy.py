@@ -24,7 +24,7 @@ o = sp.Function("o")(x, y, z)
 POOL = 200_000
 """Labelled points drawn once; every step takes a random batch of them."""
 
-DEFAULTS = dict(steps=3000, lr=1e-4, schedule="cosine", seed=0, derivatives="autograd")
+DEFAULTS = dict(steps=3000, lbfgs_steps=0, lr=1e-4, schedule="cosine", seed=0, derivatives="autograd")
 """fit() settings. Only first derivatives in three coordinates: one backward pass (autograd) was
 faster here than three forward tangents (jets), 0.19 s against 0.29 s a step for the SDF loss."""
 

@@ -27,7 +27,7 @@ f = sp.Function("f")(x, y, z)
 NORMAL = sp.symbols("n_x n_y n_z")
 """Data columns of ``mesh.surface``: the unit outward normal."""
 
-DEFAULTS = dict(steps=3000, lr=1e-4, schedule="cosine", seed=0, derivatives="autograd")
+DEFAULTS = dict(steps=3000, lbfgs_steps=0, lr=1e-4, schedule="cosine", seed=0, derivatives="autograd")
 """fit() settings. Only first derivatives in three coordinates: one backward pass (autograd) was
 faster here than three forward tangents (jets), 0.19 s against 0.29 s a step for the SDF loss."""
 

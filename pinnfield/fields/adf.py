@@ -7,6 +7,9 @@ first-order normalised (|grad phi| = 1 on its zero set):
 - slab a <= x_i <= b: (x_i - a)(b - x_i) / (b - a); a box is the conjunction of its slabs;
 - ball |x - c| <= r: (r^2 - |x - c|^2) / (2 r);
 - half-space (a face x_i = a, or a time slice t = t0): x_i - a or a - x_i;
+- isolated points p_j (``pf.Points``): the exact distance min_j |x - p_j| to the nearest, so
+  u = g + phi N is the factored form of a point-source problem (the Eikonal equation's
+  u = tau(x) |x - p|, whose tau is smooth where u is not);
 
 combined with Rvachev's R-functions: conjunction (a & b, and the difference a - b = a & not b)
 phi1 + phi2 - sqrt(phi1^2 + phi2^2), disjunction (a | b) phi1 + phi2 + sqrt(phi1^2 + phi2^2),
@@ -39,6 +42,7 @@ from ..domains import (
     Extruded,
     Face,
     Intersection,
+    Points,
     TimeSlice,
     Union,
 )
@@ -46,6 +50,7 @@ from ..errors import DomainError
 
 __all__ = [
     "SUPPORTED",
+    "PointsADF",
     "AbstractADF",
     "Slab",
     "HalfSpace",
@@ -60,7 +65,8 @@ __all__ = [
 SUPPORTED = (
     "domain.boundary of an Interval, Box, Disk, Ball or their CSG combinations (|, -, &), "
     "box.face(x, a), csg.boundary_of(part) through - and &, and on a space-time domain "
-    ".boundary, .face(x, a), .boundary_of(part), .initial or .final, or a list of those"
+    ".boundary, .face(x, a), .boundary_of(part), .initial or .final, pf.Points (point sources), or a list "
+    "of those"
 )
 """The regions ``pf.hard(on=...)`` accepts."""
 
@@ -122,6 +128,26 @@ class BallADF(AbstractADF):
 
     def extra_repr(self) -> str:
         return f"center={self.center}, radius={self.radius}"
+
+
+class PointsADF(AbstractADF):
+    """phi = min_j |x - p_j|, the distance to the nearest of the points p_j (M, d), on the first d
+    columns; its derivatives at a point p_j itself are taken as 0."""
+
+    def __init__(self, points):
+        super().__init__()
+        self.points = tuple(tuple(float(v) for v in p) for p in points)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        sources = x.new_tensor(self.points)
+        offset = x[:, None, :sources.shape[1]] - sources[None]
+        nearest = torch.sum(offset * offset, dim=2).min(dim=1, keepdim=True).values
+        positive = nearest > 0
+        return torch.where(positive, torch.sqrt(torch.where(positive, nearest, torch.ones_like(nearest))),
+                           torch.zeros_like(nearest))
+
+    def extra_repr(self) -> str:
+        return f"points={self.points}"
 
 
 class Conjunction(AbstractADF):
@@ -217,6 +243,8 @@ def _region_adf(region, given) -> AbstractADF:
         return HalfSpace(region.axis, region.value, 1.0 if region.side == 0 else -1.0)
     if isinstance(region, Extruded) and isinstance(region.space_region, (Boundary, BoundaryPart, Face)):
         return _region_adf(region.space_region, given)
+    if isinstance(region, Points):
+        return PointsADF(region.points.tolist())
     if isinstance(region, TimeSlice):
         time = region.domain.time
         sign = 1.0 if region.t == time.t0 else -1.0

@@ -55,6 +55,14 @@ class AbstractField(nn.Module):
         self.input_scale.copy_(2.0 / span)
         self.input_shift.copy_(-(lower + upper) / span)
 
+    def choose_defaults(self, differentiated: bool) -> None:
+        """Settle the options left to be chosen by use (given as None), before training starts:
+        ``differentiated`` says whether the problem takes derivatives of this field (a PDE) or
+        only fits its values. The base passes the choice on to the fields it wraps."""
+        for child in self.children():
+            if isinstance(child, AbstractField):
+                child.choose_defaults(differentiated)
+
     def reset_parameters(self, generator: torch.Generator | None = None) -> None:
         """Draw all weights afresh from the field's initialisation scheme."""
         with torch.no_grad():

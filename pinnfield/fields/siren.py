@@ -12,7 +12,15 @@ from .base import AbstractField, positive_int, uniform_
 from .factorization import factorization_option, factorize_dense_layers
 from .layers import Linear, ResidualSineBlock, SineLayer
 
-__all__ = ["Siren"]
+__all__ = ["Siren", "FITTING_FREQUENCIES", "PDE_FREQUENCIES"]
+
+FITTING_FREQUENCIES = (30.0, 30.0)
+"""(omega0, omega_hidden) of a Siren fitted to values only (images, audio): the paper's."""
+
+PDE_FREQUENCIES = (3.0, 3.0)
+"""(omega0, omega_hidden) of a Siren whose derivatives a PDE takes, on inputs normalised to
+[-1, 1]: chosen on the untuned suite (``benchmarks/untuned.py``), where 30 gives noise-like
+fields whose derivatives the residual cannot control."""
 
 
 class Siren(AbstractField):
@@ -30,6 +38,11 @@ class Siren(AbstractField):
     of every layer (see :mod:`pinnfield.fields.factorization`; True is the paper's (1.0, 0.1)):
     the same function at initialisation for the same seed, other training dynamics.
 
+    ``omega0`` and ``omega_hidden`` left as None are chosen by use when training starts:
+    :data:`PDE_FREQUENCIES` (3, 3) when the problem takes derivatives of the field,
+    :data:`FITTING_FREQUENCIES` (30, 30, the paper's) when it only fits values. A Siren used on
+    its own has the latter.
+
     Shapes: (N, in_dim) -> (N, out_dim).
     """
 
@@ -39,14 +52,18 @@ class Siren(AbstractField):
         out_dim: int = 1,
         width: int = 64,
         depth: int = 3,
-        omega0: float = 30.0,
-        omega_hidden: float = 30.0,
+        omega0: float | None = None,
+        omega_hidden: float | None = None,
         residual: bool = False,
         factorize=None,
     ):
         super().__init__(in_dim, out_dim)
         positive_int(width, "width", "Siren")
         positive_int(depth, "depth", "Siren")
+        self._unset = tuple(name for name, value in (("omega0", omega0), ("omega_hidden", omega_hidden))
+                            if value is None)
+        omega0 = FITTING_FREQUENCIES[0] if omega0 is None else omega0
+        omega_hidden = FITTING_FREQUENCIES[1] if omega_hidden is None else omega_hidden
         for name, value in (("omega0", omega0), ("omega_hidden", omega_hidden)):
             check_number(value, f"Siren {name} (the paper uses 30)", low=0, low_open=True, error=EquationError)
         factorization = factorization_option(factorize, "Siren factorize")
@@ -62,6 +79,15 @@ class Siren(AbstractField):
         layers.append(Linear(width, out_dim, rwf))
         self.body = nn.Sequential(*layers)
         self.reset_parameters(torch.Generator().manual_seed(0))
+
+    def choose_defaults(self, differentiated: bool) -> None:
+        chosen = dict(zip(("omega0", "omega_hidden"), PDE_FREQUENCIES if differentiated else FITTING_FREQUENCIES))
+        for name in self._unset:
+            self._config[name] = chosen[name]
+        sines = [layer.sine if isinstance(layer, ResidualSineBlock) else layer for layer in self.body[:-1]]
+        sines[0].omega = self._config["omega0"]
+        for layer in sines[1:]:
+            layer.omega = self._config["omega_hidden"]
 
     def _init_body(self, generator) -> None:
         omega = self._config["omega_hidden"]

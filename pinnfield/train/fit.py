@@ -36,14 +36,15 @@ def fit(problem: Problem, *, steps: int | None = None, lr: float | None = None, 
         lbfgs_steps: int | None = None, lbfgs_resample_every: int | None = None, schedule=None, weighting=None,
         resample_every: int | None = None, sampling="uniform", seed: int = 0, device="auto", dtype=torch.float32,
         derivatives: str = "auto", compile: bool = False, distributed: bool | None = None,
+        time_limit: float | None = None, tol: float | None = None,
         checkpoint: str | None = None, checkpoint_every: int = 1000, resume: str | None = None,
         callback: Callable[[int, Solution], bool | None] | None = None, progress: bool = True) -> Solution:
     """Train the problem's fields and return a :class:`~pinnfield.Solution`.
 
     ``optimizer``: the phases run in order: a phase (``pf.Adam(steps=2000, lr=1e-3)``,
     ``pf.LBFGS(steps=1000)``, or any :class:`~pinnfield.AbstractOptimizer`), a list of phases, or
-    the name of a first-order phase (``"adam"``, ``"adamw"``, ``"sgd"``), which ``steps`` (3000),
-    ``lr`` (1e-3), ``schedule`` ("cosine"), ``resample_every`` (1), ``lbfgs_steps`` (0) and
+    the name of a first-order phase (``"adam"``, ``"adamw"``, ``"sgd"``), which ``steps`` (2000),
+    ``lr`` (1e-3), ``schedule`` ("cosine"), ``resample_every`` (1), ``lbfgs_steps`` (steps // 2) and
     ``lbfgs_resample_every`` (None) complete (see :mod:`pinnfield.train.options`).
     ``weighting``: None, a dict {term: weight}, a name or a :class:`~pinnfield.AbstractWeighting`
     (:mod:`pinnfield.train.weighting`); ``sampling``: a name or a :class:`~pinnfield.AbstractSampler`
@@ -78,7 +79,13 @@ def fit(problem: Problem, *, steps: int | None = None, lr: float | None = None, 
         after = run.boundary.total
         if keeper.due(before, after, run.total):
             keeper.save(run, run.boundary, solution_at(after))
-        return options.callback is not None and options.context.any(bool(options.callback(after, solution_at(after))))
+        if options.callback is not None and options.context.any(bool(options.callback(after, solution_at(after)))):
+            return True
+        stopped = options.stopping.reason(run, before, after)
+        if options.context.any(stopped is not None):
+            run.stop(stopped or {"reason": "time_limit"})
+            return True
+        return False
 
     try:
         train(run, at_boundary)
@@ -152,6 +159,7 @@ def solution_of(run: Run, options, versions: dict, steps_done: int) -> Solution:
         "wall_seconds": run.seconds(), "device": str(options.device), "dtype": str(options.dtype).replace("torch.", ""),
         "seed": options.seed, "derivatives": options.derivatives, "compile": options.compile,
         "world_size": options.context.world, "versions": versions,
+        "stopped": options.stopping.summary(run.stopped),
     }
     parameters = {n: float(v.detach()) for n, v in state.parameters.values().items()}
     return Solution(state.modules, problem.functions, problem.coords, problem.constants, problem.exact,

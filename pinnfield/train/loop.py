@@ -64,10 +64,21 @@ class Run:
         self.bar = tqdm(total=self.total, initial=self.boundary.total, disable=not (progress and context.main),
                         desc="fit", dynamic_ncols=True)
         self.started, self.earlier_seconds = time.perf_counter(), 0.0
+        self.stopped: dict | None = None
 
     def seconds(self) -> float:
         """Wall time of the training so far, the resumed runs' included."""
         return self.earlier_seconds + time.perf_counter() - self.started
+
+    def stop(self, stopped: dict) -> None:
+        """Training ends early for the reason ``stopped`` (:mod:`pinnfield.train.stopping`)."""
+        self.stopped = stopped
+        if stopped["reason"] == "tol":
+            message = f"held-out loss {stopped['held_out_loss']:.3e} <= tol {stopped['tol']:.1e}"
+        else:
+            message = f"time limit of {stopped.get('time_limit', 0):g} s reached"
+        if not self.bar.disable:
+            self.bar.write(f"fit stopped after {self.boundary.total} of {self.total} steps: {message}.")
 
     # what a phase uses
 

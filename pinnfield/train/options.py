@@ -2,7 +2,8 @@
 
 ``steps``, ``lr``, ``optimizer="adam"``, ``schedule``, ``resample_every``, ``lbfgs_steps`` and
 ``lbfgs_resample_every`` are shorthand for the phases ``[pf.Adam(steps, lr, schedule,
-resample_every), pf.LBFGS(lbfgs_steps, lbfgs_resample_every)]``; ``weighting`` and ``sampling``
+resample_every), pf.LBFGS(lbfgs_steps, lbfgs_resample_every)]`` (``lbfgs_steps``: steps // 2
+unless given); ``weighting`` and ``sampling``
 names and dicts stand for the scheme objects. :func:`resolve` checks every option and returns a
 :class:`FitOptions`.
 """
@@ -21,15 +22,28 @@ from . import distributed as parallel
 from .optimizers import FIRST_ORDER, LBFGS, SECOND_ORDER, AbstractOptimizer
 from .sampling import NAMES as SAMPLERS
 from .sampling import AbstractSampler
+from .stopping import Stopping
 from .weighting import NAMES as WEIGHTINGS
 from .weighting import AbstractWeighting, Fixed
 
 __all__ = ["FitOptions", "resolve", "resolve_device", "resolve_dtype", "phases_from", "weighting_from",
-           "sampler_from", "KEYWORD_DEFAULTS", "keyword_settings"]
+           "sampler_from", "KEYWORD_DEFAULTS", "keyword_settings", "second_order_steps"]
 
-KEYWORD_DEFAULTS = MappingProxyType({"steps": 3000, "lr": 1e-3, "schedule": "cosine", "resample_every": 1, "lbfgs_steps": 0,
-                    "lbfgs_resample_every": None})
-"""The values of the phase shorthand keywords that are not given."""
+KEYWORD_DEFAULTS = MappingProxyType({"steps": 2000, "lr": 1e-3, "schedule": "cosine", "resample_every": 1,
+                                     "lbfgs_steps": None, "lbfgs_resample_every": None})
+"""The values of the phase shorthand keywords that are not given; ``lbfgs_steps`` None is
+``steps // 2`` for a problem that differentiates its fields (:func:`second_order_steps`). Chosen on the untuned suite (``benchmarks/untuned.py``):
+Adam alone stalls at 1e-2 to 1e-1 on problems nobody tuned, and an L-BFGS phase half as long
+takes most of them below 1e-3."""
+
+
+def second_order_steps(steps: int, problem) -> int:
+    """The default length of the L-BFGS phase after ``steps`` first-order steps: steps // 2 when
+    the problem takes derivatives of a field (a PDE), 0 when it only fits values (an image or a
+    signal fitted on random batches, which L-BFGS on one batch would overfit)."""
+    differentiates = any(request.max_order > 0 for lowered in problem.lowered
+                         for request in getattr(lowered, "requests", {}).values())
+    return steps // 2 if differentiates else 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,6 +64,7 @@ class FitOptions:
     resume: str | None
     callback: object
     progress: bool
+    stopping: Stopping
 
     def settings(self) -> dict:
         """What a resumed run must be given again (phases' ``steps`` may grow)."""
@@ -88,9 +103,9 @@ def resolve_dtype(dtype) -> torch.dtype:
     return dtype
 
 
-def phases_from(optimizer, shorthand: dict) -> tuple[AbstractOptimizer, ...]:
+def phases_from(optimizer, shorthand: dict, problem) -> tuple[AbstractOptimizer, ...]:
     """The phases of ``optimizer`` (a name, a phase or a list of phases) and the shorthand keywords
-    (None where not given)."""
+    (None where not given) for ``problem``."""
     given = {k: v for k, v in shorthand.items() if v is not None}
     if isinstance(optimizer, AbstractOptimizer) or (isinstance(optimizer, Sequence) and not isinstance(optimizer, str)):
         phases = (optimizer,) if isinstance(optimizer, AbstractOptimizer) else tuple(optimizer)
@@ -103,8 +118,10 @@ def phases_from(optimizer, shorthand: dict) -> tuple[AbstractOptimizer, ...]:
         return phases
     first = check_choice(optimizer, FIRST_ORDER, "optimizer")
     keywords = {**KEYWORD_DEFAULTS, **given}
-    for name in ("steps", "lbfgs_steps"):
-        check_int(keywords[name], f"fit {name}", minimum=0)
+    check_int(keywords["steps"], "fit steps", minimum=0)
+    if keywords["lbfgs_steps"] is None:
+        keywords["lbfgs_steps"] = second_order_steps(keywords["steps"], problem)
+    check_int(keywords["lbfgs_steps"], "fit lbfgs_steps", minimum=0)
     check_int(keywords["resample_every"], "fit resample_every", minimum=1)
     if keywords["lbfgs_resample_every"] is not None:
         check_int(keywords["lbfgs_resample_every"], "fit lbfgs_resample_every", minimum=1)
@@ -155,7 +172,7 @@ def sampler_from(sampling) -> AbstractSampler:
 def resolve(options: dict) -> FitOptions:
     """Check fit's keyword arguments ``options`` and map them to a :class:`FitOptions`."""
     shorthand = {k: options[k] for k in KEYWORD_DEFAULTS}
-    phases = phases_from(options["optimizer"], shorthand)
+    phases = phases_from(options["optimizer"], shorthand, options["problem"])
     check_choice(options["derivatives"], ENGINES, "derivatives")
     for flag in ("compile", "progress"):
         if not isinstance(options[flag], bool):
@@ -173,4 +190,5 @@ def resolve(options: dict) -> FitOptions:
         compile=options["compile"], context=context, checkpoint=options["checkpoint"] or options["resume"],
         checkpoint_every=check_int(options["checkpoint_every"], "fit checkpoint_every", minimum=1),
         resume=options["resume"], callback=options["callback"], progress=options["progress"],
+        stopping=Stopping(options["time_limit"], options["tol"]),
     )

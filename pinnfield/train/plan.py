@@ -148,11 +148,15 @@ class Plan:
 
     def fresh_modules(self, seed: int, device, dtype) -> list[torch.nn.Module]:
         """Copies of the problem's networks re-initialised from ``seed`` (the user's stay untouched),
+        their options left to be chosen by use settled (:meth:`~pinnfield.AbstractField.choose_defaults`),
         their inputs normalised to the problem's box, on ``device`` in ``dtype``."""
         init = torch.Generator().manual_seed(int(seed))
         modules = [copy.deepcopy(m) for m in self.problem.modules]
+        differentiated = {m for lowered in self.lowered if isinstance(lowered, LoweredExpression)
+                          for m, request in lowered.requests.items() if request.max_order > 0}
         for m, module in enumerate(modules):
             if isinstance(module, AbstractField):
+                module.choose_defaults(m in differentiated)
                 module.reset_parameters(init)
                 module.set_input_box(*self.problem.input_box(m))
             module.to(device=device, dtype=dtype)

@@ -67,7 +67,7 @@ def decay_to_tenth(step: int, steps: int) -> float:
     return 0.1 ** (step / max(steps, 1))
 
 
-DEFAULTS = dict(steps=24_000, lr=5e-3, schedule=decay_to_tenth, seed=0, derivatives="autograd")
+DEFAULTS = dict(steps=24_000, lbfgs_steps=0, lr=5e-3, schedule=decay_to_tenth, seed=0, derivatives="autograd")
 """fit() settings of the CPU configuration, sized for 20 minutes of training on a 2-core CPU: on
 the 100 x 100 bunny (``shared/data/nerf_bunny``) 0.038 to 0.046 s a step on one core; 3,000 steps
 reached 27.8 dB mean val PSNR (depth error 0.052), 12,000 steps (7.5 minutes on one core) 30.2 dB

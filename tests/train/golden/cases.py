@@ -64,9 +64,9 @@ CASES = {
     "eikonal_layered": (_pde("eikonal_layered", **SMALL_PDE), {}),
     "burgers": (_pde("burgers", width=8, depth=3, n_interior=128, n_boundary=32, n_initial=32), {}),
     # the data-fitting problems, small
-    "image": (lambda: ready("image").problem(size=16, net=pf.Siren(2, 1, 16, 2), batch=64), {}),
-    "image_poisson_grad": (lambda: ready("image_poisson_grad").problem(size=16, net=pf.Siren(2, 1, 16, 2), batch=64), {}),
-    "image_poisson_lap": (lambda: ready("image_poisson_lap").problem(size=16, net=pf.Siren(2, 1, 16, 2), batch=64), {}),
+    "image": (lambda: ready("image").problem(size=16, net=pf.Siren(2, 1, 16, 2, omega0=30, omega_hidden=30), batch=64), {}),
+    "image_poisson_grad": (lambda: ready("image_poisson_grad").problem(size=16, net=pf.Siren(2, 1, 16, 2, omega0=30, omega_hidden=30), batch=64), {}),
+    "image_poisson_lap": (lambda: ready("image_poisson_lap").problem(size=16, net=pf.Siren(2, 1, 16, 2, omega0=30, omega_hidden=30), batch=64), {}),
     "audio": (lambda: ready("audio").problem(seconds=0.01, width=16, depth=2, batch=64), {}),
     "sdf": (lambda: ready("sdf").problem(width=16, depth=2, n_surface=64, n_space=64, n_sign=32), {}),
     "occupancy": (lambda: ready("occupancy").problem(width=16, depth=2, batch=64, pool=2000), {}),
