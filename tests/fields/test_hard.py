@@ -169,9 +169,6 @@ def test_several_outputs_take_one_value_each():
 
 def test_unsupported_regions_are_named():
     net = pf.Siren(2, 1, width=8)
-    points = pf.Points(np.zeros((3, 2)), coords=(x, y))
-    with pytest.raises(pf.DomainError, match=r"on=Points\(N=3.*supported are domain\.boundary"):
-        pf.hard(net, value=0, on=points)
     with pytest.raises(pf.DomainError, match=r"Box\(\(0, 0\), \(1, 1\)\)\.interior"):
         pf.hard(net, value=0, on=SQUARE.interior)
     with pytest.raises(pf.DomainError, match=r"is a domain, not a region.*\.boundary"):

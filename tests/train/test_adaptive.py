@@ -50,7 +50,7 @@ def badly_scaled_1d():
 
 
 def test_lra_raises_the_weight_of_a_badly_scaled_boundary_term_and_lowers_its_error():
-    settings = dict(steps=300, lr=3e-3, seed=0, dtype=torch.float64, progress=False)
+    settings = dict(steps=300, lbfgs_steps=0, lr=3e-3, seed=0, dtype=torch.float64, progress=False)
     fixed = pf.fit(badly_scaled_1d(), **settings)
     lra = pf.fit(badly_scaled_1d(), weighting=pf.weighting.LRA(alpha=0.9, every=10), **settings)
     weights = lra.history["weight:boundary"]
@@ -75,8 +75,8 @@ def test_relobralo_raises_the_weight_of_the_term_that_falls_slowest():
 def test_relobralo_weights_are_recorded_keep_their_sum_and_are_reproducible():
     problem = small_poisson()
     scheme = pf.weighting.ReLoBRaLo(alpha=0.9, temperature=0.1, rho=0.5)
-    a = pf.fit(problem, steps=40, weighting=scheme, progress=False, dtype=torch.float64)
-    b = pf.fit(problem, steps=40, weighting=scheme, progress=False, dtype=torch.float64)
+    a = pf.fit(problem, steps=40, weighting=scheme, progress=False, dtype=torch.float64, lbfgs_steps=0)
+    b = pf.fit(problem, steps=40, weighting=scheme, progress=False, dtype=torch.float64, lbfgs_steps=0)
     assert a.history == b.history
     ratios = np.array(a.history["weight:interior"]) / 1.0 + np.array(a.history["weight:boundary"]) / 10.0
     np.testing.assert_allclose(ratios, 2.0, rtol=1e-12)
@@ -92,7 +92,7 @@ def test_adaptive_weights_enter_the_total_and_stay_fixed_during_lbfgs():
     total = np.array(h["weight:interior"]) * h["interior"] + np.array(h["weight:boundary"]) * h["boundary"]
     np.testing.assert_allclose(h["loss"], total, rtol=1e-12)
     assert len(set(h["weight:boundary"][5:])) == 1 and len(set(h["weight:boundary"][:6])) == 6
-    fixed = pf.fit(small_poisson(), steps=3, weighting={"boundary": 2.0}, progress=False)
+    fixed = pf.fit(small_poisson(), steps=3, weighting={"boundary": 2.0}, progress=False, lbfgs_steps=0)
     assert not [k for k in fixed.history if k.startswith("weight:")]
 
 
@@ -188,7 +188,7 @@ def test_held_out_weights_stay_put_when_every_round_trains_on_the_same_points():
     assert set(solution.history["weight:boundary"]) == {10.0}
 
 
-@pytest.mark.parametrize("settings, rounds", [(dict(steps=2), 0), (dict(steps=0, lbfgs_steps=3), 1),
+@pytest.mark.parametrize("settings, rounds", [(dict(steps=2, lbfgs_steps=0), 0), (dict(steps=0, lbfgs_steps=3), 1),
                                              (dict(steps=0, lbfgs_steps=3, lbfgs_resample_every=3), 1)])
 def test_held_out_weights_without_lbfgs_rounds_warn_that_they_do_nothing(settings, rounds):
     with pytest.warns(UserWarning, match=rf"between L-BFGS rounds, and this run has {rounds}, so it keeps"):
@@ -209,7 +209,7 @@ def test_ntk_weights_change_at_each_lbfgs_round_and_hold_within_it():
 def test_the_loss_figure_draws_weights_dashed_on_a_second_axis():
     from pinnfield.plot import loss_panel, panels_figure
 
-    solution = pf.fit(small_poisson(), steps=5, weighting=pf.weighting.LRA(every=2), progress=False)
+    solution = pf.fit(small_poisson(), steps=5, weighting=pf.weighting.LRA(every=2), progress=False, lbfgs_steps=0)
     fig, axes = panels_figure(1)
     loss_panel(axes[0], solution.history)
     labels = [line.get_label() for line in axes[0].get_lines()]
@@ -297,8 +297,8 @@ def test_by_default_only_interior_terms_are_adapted():
 def test_adaptive_sampling_trains_and_is_reproducible():
     problem = small_poisson()
     for scheme in (pf.sampling.RARD(candidates=2), pf.sampling.R3(terms="interior")):
-        a = pf.fit(problem, steps=20, sampling=scheme, progress=False, dtype=torch.float64)
-        b = pf.fit(problem, steps=20, sampling=scheme, progress=False, dtype=torch.float64)
+        a = pf.fit(problem, steps=20, sampling=scheme, progress=False, dtype=torch.float64, lbfgs_steps=0)
+        b = pf.fit(problem, steps=20, sampling=scheme, progress=False, dtype=torch.float64, lbfgs_steps=0)
         assert a.history == b.history and set(a.history) == {"step", "loss", "interior", "boundary"}
         assert np.isfinite(a.history["loss"]).all()
 
@@ -340,13 +340,13 @@ def test_sampling_cannot_adapt_given_points():
     problem = pf.Problem(fields={u: pf.Siren(2, 1, width=8, depth=1)},
                          constraints=[pf.Constraint(u - x, on=pf.Points(xy, coords=(x, y)), name="data")])
     with pytest.raises(pf.OptionError, match="found no term to adapt"):
-        pf.fit(problem, steps=1, sampling=pf.sampling.R3(), progress=False)
+        pf.fit(problem, steps=1, sampling=pf.sampling.R3(), progress=False, lbfgs_steps=0)
     with pytest.raises(pf.OptionError, match="cannot adapt the term 'data'"):
-        pf.fit(problem, steps=1, sampling=pf.sampling.RARD(terms=["data"]), progress=False)
+        pf.fit(problem, steps=1, sampling=pf.sampling.RARD(terms=["data"]), progress=False, lbfgs_steps=0)
 
 
 def test_resuming_with_another_scheme_is_refused(tmp_path):
     path = str(tmp_path / "checkpoint.pt")
-    pf.fit(small_poisson(), steps=4, checkpoint=path, weighting=pf.weighting.LRA(every=2), progress=False)
+    pf.fit(small_poisson(), steps=4, checkpoint=path, weighting=pf.weighting.LRA(every=2), progress=False, lbfgs_steps=0)
     with pytest.raises(pf.CheckpointError, match=r"given weighting=.*'every': 3.*trained with weighting=.*'every': 2"):
-        pf.fit(small_poisson(), steps=8, resume=path, weighting=pf.weighting.LRA(every=3), progress=False)
+        pf.fit(small_poisson(), steps=8, resume=path, weighting=pf.weighting.LRA(every=3), progress=False, lbfgs_steps=0)

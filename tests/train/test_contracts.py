@@ -92,7 +92,7 @@ class HalfBoundary(pf.AbstractWeighting):
 
 
 def test_a_user_weighting_scheme_sets_the_weights_and_is_recorded():
-    solution = pf.fit(small_poisson(), steps=4, weighting=HalfBoundary(), **FLOAT64)
+    solution = pf.fit(small_poisson(), steps=4, weighting=HalfBoundary(), **FLOAT64, lbfgs_steps=0)
     assert solution.history["weight:boundary"] == [5.0, 2.5, 1.25, 0.625]
     expected = [a + 5.0 / 2**k * b for k, (a, b) in
                 enumerate(zip(solution.history["interior"], solution.history["boundary"]))]
@@ -109,8 +109,8 @@ class EveryOther(pf.AbstractSampler):
 
 
 def test_a_user_sampler_draws_the_points():
-    ours = pf.fit(small_poisson(), steps=3, sampling=EveryOther(), **FLOAT64)
-    sobol = pf.fit(small_poisson(), steps=3, sampling="sobol", **FLOAT64)
+    ours = pf.fit(small_poisson(), steps=3, sampling=EveryOther(), **FLOAT64, lbfgs_steps=0)
+    sobol = pf.fit(small_poisson(), steps=3, sampling="sobol", **FLOAT64, lbfgs_steps=0)
     assert ours.history == sobol.history
 
 

@@ -29,7 +29,7 @@ def small_poisson(n=128, **field):
 
 
 def test_fit_lowers_the_loss_and_records_every_term():
-    solution = pf.fit(small_poisson(), steps=150, lr=3e-3, progress=False)
+    solution = pf.fit(small_poisson(), steps=150, lr=3e-3, progress=False, lbfgs_steps=0)
     history = solution.history
     assert set(history) == {"step", "loss", "interior", "boundary"}
     assert len(history["loss"]) == 150
@@ -40,9 +40,9 @@ def test_fit_lowers_the_loss_and_records_every_term():
 def test_fit_is_deterministic_for_a_seed_and_does_not_touch_the_problem():
     problem = small_poisson()
     before = [p.detach().clone() for p in problem.modules[0].parameters()]
-    a = pf.fit(problem, steps=20, progress=False, seed=3)
-    b = pf.fit(problem, steps=20, progress=False, seed=3)
-    c = pf.fit(problem, steps=20, progress=False, seed=4)
+    a = pf.fit(problem, steps=20, progress=False, seed=3, lbfgs_steps=0)
+    b = pf.fit(problem, steps=20, progress=False, seed=3, lbfgs_steps=0)
+    c = pf.fit(problem, steps=20, progress=False, seed=4, lbfgs_steps=0)
     assert a.history["loss"] == b.history["loss"]
     assert a.history["loss"] != c.history["loss"]
     assert all(torch.equal(p, q) for p, q in zip(before, problem.modules[0].parameters()))
@@ -50,7 +50,7 @@ def test_fit_is_deterministic_for_a_seed_and_does_not_touch_the_problem():
 
 def test_lbfgs_polish_reduces_the_loss_further():
     problem = small_poisson()
-    adam = pf.fit(problem, steps=100, lr=3e-3, progress=False)
+    adam = pf.fit(problem, steps=100, lr=3e-3, progress=False, lbfgs_steps=0)
     both = pf.fit(problem, steps=100, lr=3e-3, lbfgs_steps=100, progress=False)
     assert both.history["loss"][-1] < 0.5 * adam.history["loss"][-1]
     assert both.info["steps"] == 200
@@ -80,7 +80,7 @@ def test_callback_sees_every_step_and_can_stop_training_early():
     assert [s[0] for s in seen] == list(range(1, 8))
     assert [s[1] for s in seen] == list(range(1, 8))
     assert stopped.info["steps"] == 7 and len(stopped.history["loss"]) == 7
-    full = pf.fit(problem, steps=7, schedule="constant", progress=False)
+    full = pf.fit(problem, steps=7, schedule="constant", progress=False, lbfgs_steps=0)
     assert seen[-1][2] == pytest.approx(float(full.evaluate("u", np.zeros((1, 2)))[0]), abs=0)
     rounds = []
     pf.fit(problem, steps=3, lbfgs_steps=10, lbfgs_resample_every=5, progress=False,
@@ -90,13 +90,13 @@ def test_callback_sees_every_step_and_can_stop_training_early():
 
 def test_jet_and_autograd_training_give_the_same_trajectory_in_float64():
     problem = small_poisson(n=64)
-    jet = pf.fit(problem, steps=10, progress=False, dtype=torch.float64, derivatives="jet")
-    ref = pf.fit(problem, steps=10, progress=False, dtype=torch.float64, derivatives="autograd")
+    jet = pf.fit(problem, steps=10, progress=False, dtype=torch.float64, derivatives="jet", lbfgs_steps=0)
+    ref = pf.fit(problem, steps=10, progress=False, dtype=torch.float64, derivatives="autograd", lbfgs_steps=0)
     assert np.allclose(jet.history["loss"], ref.history["loss"], rtol=1e-9)
 
 
 def test_evaluate_expressions_chunks_and_engines_agree():
-    solution = pf.fit(small_poisson(), steps=30, progress=False, dtype=torch.float64)
+    solution = pf.fit(small_poisson(), steps=30, progress=False, dtype=torch.float64, lbfgs_steps=0)
     points = pf.Box((0, 0), (1, 1), coords=(x, y)).grid(17)
     values = solution.evaluate("u", points)
     assert values.shape == (289,) and values.dtype == np.float64
@@ -111,7 +111,7 @@ def test_evaluate_expressions_chunks_and_engines_agree():
 
 
 def test_save_and_load_round_trip(tmp_path):
-    solution = pf.fit(small_poisson(), steps=10, progress=False)
+    solution = pf.fit(small_poisson(), steps=10, progress=False, lbfgs_steps=0)
     path = tmp_path / "out" / "solution.pt"
     solution.save(str(path))
     assert os.listdir(path.parent) == ["solution.pt"]
@@ -135,7 +135,7 @@ def test_data_columns_from_points_and_learned_parameters():
             pf.Constraint(u - c * sp.sin(sp.pi * x), on=pf.Box((0, 0), (1, 1), coords=(x, y)).interior, n=256),
         ],
     )
-    solution = pf.fit(problem, steps=400, lr=2e-2, progress=False)
+    solution = pf.fit(problem, steps=400, lr=2e-2, progress=False, lbfgs_steps=0)
     assert abs(solution.parameters["c"] - 2.5) < 0.02
 
 
@@ -149,7 +149,7 @@ def test_neumann_condition_uses_boundary_normals():
         ],
     )
     assert problem.lowered[1].requests[0].partials == frozenset({(1, 0), (0, 1)})
-    solution = pf.fit(problem, steps=5, progress=False)
+    solution = pf.fit(problem, steps=5, progress=False, lbfgs_steps=0)
     assert np.isfinite(solution.history["loss"]).all()
 
 
@@ -180,7 +180,7 @@ def test_fields_run_on_the_device_of_the_run_and_multi_output_networks_work():
             pf.Constraint(u - sp.sin(y), on=square.face(x, 0), n=16),
         ],
     )
-    solution = pf.fit(problem, steps=300, lr=1e-2, progress=False, device="auto")
+    solution = pf.fit(problem, steps=300, lr=1e-2, progress=False, device="auto", lbfgs_steps=0)
     assert solution.device.type == ("cuda" if torch.cuda.is_available() else "cpu")
     points = square.grid(9)
     assert np.abs(solution.evaluate("v", points) - np.cos(points[:, 0])).max() < 0.1
@@ -231,7 +231,7 @@ def test_constraint_on_a_domain_instead_of_a_region():
 @pytest.mark.parametrize("device,message", [("cuda:7", "is not available"), ("gpu", "not a torch device name")])
 def test_a_device_that_does_not_exist(device, message):
     with pytest.raises(pf.OptionError, match=message):
-        pf.fit(small_poisson(), steps=1, device=device, progress=False)
+        pf.fit(small_poisson(), steps=1, device=device, progress=False, lbfgs_steps=0)
 
 
 def test_unknown_symbol_names_the_region_and_the_fix():
@@ -242,7 +242,7 @@ def test_unknown_symbol_names_the_region_and_the_fix():
 
 def test_checkpoints_are_written_during_and_after_training(tmp_path):
     path = tmp_path / "checkpoint.pt"
-    solution = pf.fit(small_poisson(), steps=25, checkpoint=str(path), checkpoint_every=10, progress=False)
+    solution = pf.fit(small_poisson(), steps=25, checkpoint=str(path), checkpoint_every=10, progress=False, lbfgs_steps=0)
     loaded = pf.Solution.load(str(path))
     assert loaded.info["steps"] == 25
     assert loaded.history["loss"] == solution.history["loss"]
@@ -272,7 +272,7 @@ def test_space_time_problem_with_initial_condition_and_sobol_sampling():
         exact={w: exact},
     )
     assert problem.coords == (x, t)
-    solution = pf.fit(problem, steps=300, lr=5e-3, sampling="sobol", progress=False)
+    solution = pf.fit(problem, steps=300, lr=5e-3, sampling="sobol", progress=False, lbfgs_steps=0)
     assert solution.history["loss"][-1] < 0.005 * solution.history["loss"][0]
     assert pf.metrics.rel_l2(solution, w, slab.grid(21)) < 0.04
 
@@ -359,7 +359,7 @@ def test_constraint_loss_kinds_reduce_the_residual_as_documented(loss, reduce):
     points = pf.Points(xy, coords=(x, y))
     problem = pf.Problem(fields={u: pf.Siren(2, 1, width=8, depth=1)},
                          constraints=[pf.Constraint(u - 0.3 + x, on=points, loss=loss)])
-    solution = pf.fit(problem, steps=1, lr=1e-9, progress=False, dtype=torch.float64)
+    solution = pf.fit(problem, steps=1, lr=1e-9, progress=False, dtype=torch.float64, lbfgs_steps=0)
     residual = solution.evaluate(u - 0.3 + x, xy)
     assert solution.history["loss"][0] == pytest.approx(reduce(residual), rel=1e-6)
 
@@ -484,7 +484,7 @@ def test_ctrl_c_during_an_update_is_delivered_once_the_update_is_done(tmp_path, 
     if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
         pytest.skip("SIGINT is not Python's KeyboardInterrupt here")
     problem = small_poisson(n=32)
-    settings = dict(steps=10, dtype=torch.float64, progress=False)
+    settings = dict(steps=10, lbfgs_steps=0, dtype=torch.float64, progress=False)
     whole = pf.fit(problem, **settings)
     interrupt_adam_update(monkeypatch, 6, lambda: signal.raise_signal(signal.SIGINT))
     path = str(tmp_path / "checkpoint.pt")
@@ -496,13 +496,13 @@ def test_ctrl_c_during_an_update_is_delivered_once_the_update_is_done(tmp_path, 
 def test_an_interrupt_without_a_checkpoint_is_passed_on_unchanged(tmp_path, monkeypatch):
     interrupt_adam_update(monkeypatch, 2)
     with pytest.raises(KeyboardInterrupt) as caught:
-        pf.fit(small_poisson(n=32), steps=5, progress=False)
+        pf.fit(small_poisson(n=32), steps=5, progress=False, lbfgs_steps=0)
     assert str(caught.value) == ""
 
 
 def test_a_finished_run_can_be_resumed_to_train_longer(tmp_path):
     path = str(tmp_path / "checkpoint.pt")
-    settings = dict(schedule="constant", dtype=torch.float64, progress=False)
+    settings = dict(lbfgs_steps=0, schedule="constant", dtype=torch.float64, progress=False)
     pf.fit(small_poisson(n=32), steps=6, checkpoint=path, **settings)
     longer = pf.fit(small_poisson(n=32), steps=10, resume=path, **settings)
     assert longer.info["steps"] == 10 and len(longer.history["loss"]) == 10
@@ -519,7 +519,7 @@ def test_a_run_that_learns_a_parameter_resumes_with_its_value_and_trajectory(tmp
         constraints=[pf.Constraint(pf.lap(u, (x, y)) + k * u, on=square.interior, n=32),
                      pf.Constraint(u - U_EXACT, on=square.boundary, n=16)])
     path = str(tmp_path / "checkpoint.pt")
-    settings = dict(lr=1e-2, schedule="constant", dtype=torch.float64, progress=False)
+    settings = dict(lr=1e-2, lbfgs_steps=0, schedule="constant", dtype=torch.float64, progress=False)
     pf.fit(problem, steps=5, checkpoint=path, **settings)
     resumed = pf.fit(problem, steps=10, resume=path, **settings)
     whole = pf.fit(problem, steps=10, **settings)
@@ -531,7 +531,7 @@ def test_a_run_that_learns_a_parameter_resumes_with_its_value_and_trajectory(tmp
 
 def test_resuming_with_other_settings_another_problem_or_no_checkpoint_is_refused(tmp_path):
     path = str(tmp_path / "checkpoint.pt")
-    pf.fit(small_poisson(n=32), steps=4, checkpoint=path, progress=False)
+    pf.fit(small_poisson(n=32), steps=4, checkpoint=path, progress=False, lbfgs_steps=0)
     resume = dict(steps=4, resume=path, progress=False)
     with pytest.raises(pf.CheckpointError, match=r"given lr=0.01, but the checkpoint was trained with lr=0.001"):
         pf.fit(small_poisson(n=32), lr=1e-2, **resume)
